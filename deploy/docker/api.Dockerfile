@@ -1,0 +1,23 @@
+# API server image (also runs migrations and the vLLM simulator). Build from the repository root.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY prisma/package.json prisma/
+COPY api/package.json api/
+COPY jobs/package.json jobs/
+COPY web/package.json web/
+COPY loadtests/package.json loadtests/
+RUN npm ci --omit=dev --workspace @cic/api --workspace @cic/db --include-workspace-root=false --no-audit --no-fund \
+ && npm install --no-save tsx@4.23.15
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules node_modules
+COPY tsconfig.base.json package.json ./
+COPY prisma prisma
+COPY api api
+RUN cd prisma && npx prisma generate
+USER node
+EXPOSE 4000
+CMD ["node", "--import", "tsx", "api/src/main.ts"]

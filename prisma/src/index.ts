@@ -1,0 +1,2 @@
+export { createPrismaClient, type CreatePrismaOptions } from './client.ts';
+export * from '../generated/client.ts';

@@ -1,0 +1,1 @@
+export function waitForHttp(url: string, options?: { timeoutMs?: number; intervalMs?: number }): Promise<void>;

@@ -1,0 +1,1 @@
+export function ensureWebBuilt(options: { log: (message: string) => void }): void;
