@@ -1,0 +1,27 @@
+// Entry point: `node --import tsx api/src/simulator/main.ts --model NAME --port 8000 …`.
+import { parseCliOptions } from './cli-args.ts';
+import { createSimulator } from './server.ts';
+
+let options;
+try {
+  options = parseCliOptions(process.argv.slice(2), process.env);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
+
+const simulator = await createSimulator(options);
+// One machine-readable line, so a parent that asked for port 0 learns the real one.
+process.stdout.write(`${JSON.stringify({ event: 'listening', url: simulator.url, model: options.model })}\n`);
+
+const stop = (): void => {
+  simulator.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`simulator: close failed: ${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
