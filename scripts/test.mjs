@@ -25,6 +25,10 @@ function run(cmd, args, env = process.env) {
 }
 
 ensureInstalled({ log: say });
+const { ensureCommand } = await import('./lib/system-packages.mjs');
+// Browser tests drive Debian's Chromium; the alert rules are checked by Debian's promtool.
+const chromium = ensureCommand('chromium', 'chromium', { log: say });
+const promtool = ensureCommand('promtool', 'prometheus', { log: say });
 const { startPostgres } = await import('./lib/postgres.mjs');
 const { startRedis } = await import('./lib/redis.mjs');
 
@@ -43,6 +47,8 @@ try {
     TURBO_TELEMETRY_DISABLED: '1',
     TEST_DATABASE_ADMIN_URL: postgres.adminUrl('postgres'),
     TEST_REDIS_URL: redis.url,
+    ...(chromium ? { CHROMIUM_PATH: chromium } : {}),
+    ...(promtool ? { PROMTOOL_PATH: promtool } : {}),
   };
   for (const ws of WORKSPACES) rmSync(join(root, ws, REPORT), { force: true });
 

@@ -39,6 +39,11 @@ describe('bootstrapPlatform', () => {
     expect(keyMatchesHash(first.createdKey!, keys[0]!.secretHash)).toBe(true);
     expect(JSON.stringify(keys)).not.toContain(first.createdKey!.split('_')[2]);
     expect(await db.prisma.servedModel.count()).toBe(DEFAULT_MODELS.length);
+
+    const ledger = await db.prisma.ledgerEntry.findMany({ where: { organizationId: first.organizationId } });
+    expect(ledger).toEqual([expect.objectContaining({ type: 'ADJUSTMENT', amountMicros: 10_000_000n })]);
+    const account = await db.prisma.billingAccount.findUniqueOrThrow({ where: { organizationId: first.organizationId } });
+    expect(account.balanceMicros).toBe(10_000_000n);
   });
 
   it('ensures an exact BOOTSTRAP_API_KEY, idempotently', async () => {

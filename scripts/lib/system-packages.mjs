@@ -39,3 +39,12 @@ export function postgresBinDirs() {
   if (!existsSync(root)) return [];
   return readdirSync(root).sort((a, b) => Number(b) - Number(a)).map((v) => join(root, v, 'bin'));
 }
+
+/** The path of `command`, installing Debian's `pkg` first when it is missing (root only; else null). */
+export function ensureCommand(command, pkg, { log = () => {}, extraDirs = [] } = {}) {
+  const found = which(command, extraDirs);
+  if (found || process.getuid?.() !== 0) return found;
+  log(`${command} not found: installing Debian package ${pkg}`);
+  aptInstall([pkg], `${command} is needed by the tests`);
+  return which(command, extraDirs);
+}

@@ -1,5 +1,9 @@
 import type { PrismaClient } from '@cic/db';
 import { generateKey, hashKey, parseKey } from '../api-keys/key-format.ts';
+import { writeAuditLog } from '../audit/write-audit-log.ts';
+import { postLedgerEntry } from '../billing/ledger.ts';
+
+const SYSTEM = { type: 'SYSTEM', id: 'bootstrap' } as const;
 
 export interface BootstrapOptions {
   prisma: PrismaClient;
@@ -9,6 +13,11 @@ export interface BootstrapOptions {
   apiKey?: string;
   /** Served models to make sure exist (the local simulated node's model among them). */
   models: { name: string; displayName: string; maxModelLen: number; promptPriceMicros: bigint; completionPriceMicros: bigint }[];
+  /**
+   * Credits granted once to the admin's organization, so the printed key works before anyone buys credits.
+   * @defaultValue 10_000_000n (10 USD)
+   */
+  initialCreditMicros?: bigint;
 }
 
 export interface BootstrapResult {
@@ -22,7 +31,7 @@ export interface BootstrapResult {
 const BOOTSTRAP_KEY_NAME = 'bootstrap';
 
 /** Idempotent: running it on every start converges to the same admin, organization and key. */
-export async function bootstrapPlatform({ prisma, adminEmail, apiKey, models }: BootstrapOptions): Promise<BootstrapResult> {
+export async function bootstrapPlatform({ prisma, adminEmail, apiKey, models, initialCreditMicros = 10_000_000n }: BootstrapOptions): Promise<BootstrapResult> {
   for (const m of models) {
     await prisma.servedModel.upsert({ where: { name: m.name }, create: m, update: {} });
   }
@@ -38,11 +47,18 @@ export async function bootstrapPlatform({ prisma, adminEmail, apiKey, models }: 
       data: { name: `${local}'s organization`, slug: `${local}-${user.id.slice(-6)}`, billingAccount: { create: {} } },
     });
     membership = await prisma.membership.create({ data: { userId: user.id, organizationId: org.id, role: 'OWNER' } });
-    await prisma.auditLog.create({
-      data: { actorType: 'SYSTEM', actorId: 'bootstrap', organizationId: org.id, action: 'organization.create', targetType: 'organization', targetId: org.id },
-    });
+    await writeAuditLog(prisma, { actor: SYSTEM, organizationId: org.id, action: 'organization.create', targetType: 'organization', targetId: org.id });
   }
   const organizationId = membership.organizationId;
+  if (initialCreditMicros > 0n) {
+    await postLedgerEntry(prisma, {
+      organizationId,
+      type: 'ADJUSTMENT',
+      amountMicros: initialCreditMicros,
+      sourceId: `bootstrap-grant:${organizationId}`,
+      description: 'Initial credit for the bootstrap organization',
+    });
+  }
 
   if (apiKey) {
     const parsed = parseKey(apiKey);
@@ -63,8 +79,6 @@ export async function bootstrapPlatform({ prisma, adminEmail, apiKey, models }: 
   const key = await prisma.apiKey.create({
     data: { organizationId, createdById: user.id, name: BOOTSTRAP_KEY_NAME, prefix: generated.prefix, secretHash: generated.secretHash },
   });
-  await prisma.auditLog.create({
-    data: { actorType: 'SYSTEM', actorId: 'bootstrap', organizationId, action: 'api_key.create', targetType: 'api_key', targetId: key.id },
-  });
+  await writeAuditLog(prisma, { actor: SYSTEM, organizationId, action: 'api_key.create', targetType: 'api_key', targetId: key.id });
   return { userId: user.id, organizationId, apiKeyId: key.id, createdKey: generated.secret };
 }

@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPrismaClient } from '@cic/db';
+import { deployMigrations } from '@cic/db/migrate';
+import { generateKey } from '@cic/api/services/api-keys/key-format';
+import { bootstrapPlatform } from '@cic/api/services/bootstrap/bootstrap-platform';
+import { DEFAULT_MODELS, LOCAL_NODE_MODEL } from '@cic/api/services/bootstrap/default-models';
+import { freePort } from '../../../scripts/lib/net.mjs';
+import { startPostgres } from '../../../scripts/lib/postgres.mjs';
+import { startRedis } from '../../../scripts/lib/redis.mjs';
+import { waitForHttp } from '../../../scripts/lib/wait-http.mjs';
+import { startBalancer } from './balancer.ts';
+import { spawnSimulator, spawnTs, type Child } from './processes.ts';
+
+export interface StackOptions {
+  apiInstances: number;
+  simulators: number;
+  /** Extra simulator CLI flags (latencies, output length, capacity). */
+  simulatorArgs: string[];
+  /** Keys to create: a name and per-minute limits. */
+  keys: { name: string; rpm: number; tpm: number }[];
+  /** Extra env for the API processes. */
+  apiEnv?: Record<string, string>;
+}
+
+export interface Stack {
+  baseUrl: string;
+  apiUrls: string[];
+  keys: { name: string; secret: string; rpm: number }[];
+  simulators: (Child & { url: string; nodeId: string })[];
+  model: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The full local platform for load tests: Postgres, Redis, N API processes behind a loopback
+ * balancer, and M simulator processes registered as READY static nodes.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const stops: (() => Promise<void>)[] = [];
+  const pgDir = mkdtempSync(join(tmpdir(), 'cic-load-pg-'));
+  const pg = await startPostgres({ dir: pgDir, fsync: false });
+  stops.push(async () => {
+    await pg.stop();
+    rmSync(pgDir, { recursive: true, force: true });
+  });
+  const redis = await startRedis();
+  stops.push(redis.stop);
+  await deployMigrations({ databaseUrl: pg.url });
+
+  const prisma = createPrismaClient({ databaseUrl: pg.url, poolSize: 2 });
+  const boot = await bootstrapPlatform({ prisma, adminEmail: 'load@cic.local', models: DEFAULT_MODELS, initialCreditMicros: 1_000_000_000_000n });
+  const keys = [];
+  for (const k of options.keys) {
+    const key = generateKey();
+    await prisma.apiKey.create({
+      data: { organizationId: boot.organizationId, name: k.name, prefix: key.prefix, secretHash: key.secretHash, rpmLimit: k.rpm, tpmLimit: k.tpm },
+    });
+    keys.push({ name: k.name, secret: key.secret, rpm: k.rpm });
+  }
+
+  const model = await prisma.servedModel.findUniqueOrThrow({ where: { name: LOCAL_NODE_MODEL } });
+  const simulators: Stack['simulators'] = [];
+  for (let i = 0; i < options.simulators; i++) {
+    const sim = await spawnSimulator(`sim-${i}`, ['--model', model.name, ...options.simulatorArgs]);
+    stops.push(() => sim.stop());
+    const node = await prisma.node.create({
+      data: { provider: 'STATIC', clusterName: `load-${i}`, modelId: model.id, endpointUrl: sim.url, status: 'READY', readyAt: new Date(), config: { baseUrl: sim.url } },
+    });
+    simulators.push({ ...sim, nodeId: node.id });
+  }
+  await prisma.$disconnect();
+
+  const apiUrls: string[] = [];
+  const apis: Child[] = [];
+  for (let i = 0; i < options.apiInstances; i++) {
+    const port = await freePort();
+    const api = spawnTs(`api-${i}`, 'api/src/main.ts', [], {
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+      LOG_LEVEL: 'warn',
+      SESSION_TOKEN_SECRET: 'load-test-session-secret-0123456789abcdef',
+      ...options.apiEnv,
+    });
+    apis.push(api);
+    apiUrls.push(`http://127.0.0.1:${port}`);
+  }
+  stops.push(async () => {
+    await Promise.all(apis.map((a) => a.stop()));
+  });
+  for (const url of apiUrls) await waitForHttp(`${url}/readyz`, { timeoutMs: 60_000 });
+  const balancer = await startBalancer(apiUrls.map((u) => ({ host: '127.0.0.1', port: Number(new URL(u).port) })));
+  stops.push(balancer.close);
+
+  return {
+    baseUrl: balancer.url,
+    apiUrls,
+    keys,
+    simulators,
+    model: model.name,
+    async stop() {
+      for (const stop of stops.reverse()) await stop().catch((err: unknown) => console.error('[harness] stop failed', err));
+    },
+  };
+}
