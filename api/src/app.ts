@@ -5,19 +5,30 @@ import { registerHealthRoutes } from './http/health-routes.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { Router } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
+import { buildGraphQL } from './graphql/build-graphql.ts';
+import { registerInternalAuthRoutes } from './internal-auth/register-internal-auth-routes.ts';
+import { buildInference } from './inference/build-inference.ts';
+import type { CreditGate } from './inference/credit-gate.ts';
 import { createRedis } from './lib/redis.ts';
 import type { Logger } from './logger.ts';
+import { KeyAuthenticator } from './services/api-keys/key-authenticator.ts';
+import { buildBilling } from './services/billing/build-billing.ts';
 
 export interface BuildApiOptions {
   config: ApiConfig;
   log: Logger;
+  /**
+   * Refuses inference for organizations without credits (402).
+   * @defaultValue billing's cached balance gate (allow-all when BILLING_ENFORCE_CREDITS=false)
+   */
+  creditGate?: CreditGate;
 }
 
 /**
  * Wires the API server: one HTTP server hosting health, metrics and (as features land) GraphQL at
  * /graphql, the OpenAI-compatible routes under /v1 and Stripe webhooks. Returns `{ start, stop }`.
  */
-export function buildApi({ config, log }: BuildApiOptions) {
+export function buildApi({ config, log, creditGate }: BuildApiOptions) {
   const prisma: PrismaClient = createPrismaClient({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
   const redis: Redis = createRedis(config.REDIS_URL, log);
   const metrics = createHttpMetrics();
@@ -25,21 +36,44 @@ export function buildApi({ config, log }: BuildApiOptions) {
   let shuttingDown = false;
 
   registerHealthRoutes(router, { prisma, redis, registry: metrics.registry, isShuttingDown: () => shuttingDown });
+  registerInternalAuthRoutes(router, { prisma, registry: metrics.registry, secret: config.INTERNAL_AUTH_SECRET });
+  const billing = buildBilling({ settings: config, prisma, redis, connectRedis: () => createRedis(config.REDIS_URL, log), registry: metrics.registry, log });
+  billing.register(router);
+  const keys = new KeyAuthenticator({ prisma, subscriber: createRedis(config.REDIS_URL, log), log });
+  const inference = buildInference({
+    settings: config, prisma, redis, connectRedis: (options) => createRedis(config.REDIS_URL, log, options), keys, registry: metrics.registry, log,
+    creditGate: creditGate ?? billing.creditGate,
+  });
+  inference.register(router);
+  const graphql = buildGraphQL({ config, prisma, redis, keys, registry: metrics.registry, log, billing });
+  graphql.register(router);
 
   const http = createHttpServer({ router, metrics, log });
+  graphql.attach(http.server);
 
   return {
     prisma,
     redis,
     metrics,
+    inference,
+    graphql,
+    billing,
     async start(): Promise<{ url: string; port: number }> {
+      await keys.start();
+      await billing.start();
+      await inference.start();
+      graphql.start();
       const addr = await http.listen(config.PORT, config.HOST);
       log.info({ url: addr.url }, 'api listening');
       return addr;
     },
     async stop(): Promise<void> {
       shuttingDown = true;
+      await graphql.stop();
       await http.close(config.SHUTDOWN_GRACE_SECONDS * 1000);
+      await inference.stop();
+      await keys.stop();
+      await billing.stop();
       await Promise.allSettled([prisma.$disconnect(), redis.quit()]);
       log.info('api stopped');
     },

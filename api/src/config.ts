@@ -13,6 +13,79 @@ export const apiEnvSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Trust X-Forwarded-For from a load balancer when logging client addresses. */
   TRUST_PROXY: boolVar(false),
+  /** Shared secret for the dashboard's Auth.js adapter calls (POST /internal/auth/*); unset = routes off. */
+  INTERNAL_AUTH_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  // Inference API (/v1): see docs/inference.md.
+  /** Largest accepted /v1 request body, in bytes (413 above). */
+  INFERENCE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Prefix of the inference keys in Redis (rate-limit windows, usage stream). */
+  INFERENCE_REDIS_PREFIX: z.string().min(1).default('cic:'),
+  /** Milliseconds to open a TCP connection to a vLLM node. */
+  INFERENCE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(2_000),
+  /** Milliseconds until a node's response headers (for non-streamed requests: the whole answer). */
+  INFERENCE_FIRST_BYTE_TIMEOUT_MS: z.coerce.number().int().min(1).default(120_000),
+  /** Milliseconds allowed between two chunks of a node's answer. */
+  INFERENCE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  /** Keep-alive connections per node, at most. */
+  INFERENCE_UPSTREAM_CONNECTIONS: z.coerce.number().int().min(1).default(256),
+  /** Nodes tried per request when one fails before answering. */
+  INFERENCE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /** Completion tokens reserved against the TPM limit when a request sets no max_tokens. */
+  INFERENCE_DEFAULT_MAX_TOKENS: z.coerce.number().int().min(1).default(512),
+  /** How often the node registry re-reads READY nodes (it also refreshes on nodeStatusChanged). */
+  INFERENCE_NODE_REFRESH_MS: z.coerce.number().int().min(50).default(1_000),
+  /** Consecutive failures that open a node's circuit breaker. */
+  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  /** Milliseconds an open circuit waits before a half-open probe. */
+  CIRCUIT_COOLDOWN_MS: z.coerce.number().int().min(1).default(10_000),
+  /** Requests per minute for keys without their own limit. */
+  RATE_LIMIT_DEFAULT_RPM: z.coerce.number().int().min(1).default(600),
+  /** Tokens (prompt + completion) per minute for keys without their own limit. */
+  RATE_LIMIT_DEFAULT_TPM: z.coerce.number().int().min(1).default(1_000_000),
+  /** Milliseconds to wait for Redis before the rate limiter fails open. */
+  RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().min(1).default(250),
+  /** Run the usage writer (Redis stream → usage_records) in this process. */
+  USAGE_WRITER_ENABLED: boolVar(true),
+  /** Usage records inserted per batch. */
+  USAGE_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+  // Billing: see docs/billing.md. Without STRIPE_SECRET_KEY billing runs in "manual" mode (admins grant credits).
+  /** Stripe secret key (sk_live_… / sk_test_…); unset = manual mode. */
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  /** Signing secret of the webhook endpoint POST /webhooks/stripe (whsec_…); unset = webhooks answer 503. */
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Another base URL for Stripe's API (a local stand-in in tests); unset = api.stripe.com. */
+  STRIPE_API_BASE: urlVar(['http', 'https']).optional(),
+  /** Smallest credit purchase, in cents (USD). */
+  CHECKOUT_MIN_CENTS: z.coerce.number().int().min(50).default(500),
+  /** Largest credit purchase, in cents (USD). */
+  CHECKOUT_MAX_CENTS: z.coerce.number().int().min(50).default(100_000),
+  /** The dashboard's public URL: Stripe sends buyers back to it after checkout and from the portal. */
+  PUBLIC_WEB_URL: urlVar(['http', 'https']).default('http://localhost:5173'),
+  /** Low-balance threshold for billing accounts billing creates, in micro-dollars. */
+  LOW_BALANCE_MICROS: z.coerce.bigint().min(0n).default(5_000_000n),
+  /** Refuse inference (402) for organizations without credits; false = every organization may spend. */
+  BILLING_ENFORCE_CREDITS: boolVar(true),
+  // GraphQL (/graphql): see docs/graphql.md.
+  /** Secret shared with the dashboard to verify its user tokens (HS256); required in production, a fixed dev value otherwise. */
+  SESSION_TOKEN_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  /** Deepest selection nesting accepted. */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(10),
+  /** Aliases per operation. */
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(15),
+  /** Directives per operation. */
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(1).default(10),
+  /** Tokens per operation document (1,000 duplicated fields exceed it). */
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(1_000),
+  /** graphql-armor cost (objects 2, scalars 1, x1.5 per level); the dashboard's largest query costs about 6,700. */
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(100).default(20_000),
+  /** Operations per batched HTTP request. */
+  GRAPHQL_MAX_BATCH: z.coerce.number().int().min(1).max(100).default(10),
+  /** Accept operation text besides persisted operations (integrators write their own queries). */
+  GRAPHQL_ALLOW_ARBITRARY_OPERATIONS: boolVar(true),
+  /** Most usageUpdated events per second per subscriber (bursts are summed). */
+  GRAPHQL_USAGE_EVENTS_PER_SECOND: z.coerce.number().int().min(1).max(50).default(4),
+  /** BullMQ key prefix of the node-lifecycle queue; the jobs worker must use the same. */
+  BULLMQ_PREFIX: z.string().min(1).default('bull'),
 });
 
 export type ApiConfig = z.infer<typeof apiEnvSchema>;

@@ -7,6 +7,7 @@ COPY api/package.json api/
 COPY jobs/package.json jobs/
 COPY web/package.json web/
 COPY loadtests/package.json loadtests/
+COPY deploy/package.json deploy/
 RUN npm ci --omit=dev --workspace @cic/jobs --workspace @cic/api --workspace @cic/db --include-workspace-root=false --no-audit --no-fund \
  && npm install --no-save tsx@4.23.15
 

@@ -7,6 +7,7 @@ COPY api/package.json api/
 COPY jobs/package.json jobs/
 COPY web/package.json web/
 COPY loadtests/package.json loadtests/
+COPY deploy/package.json deploy/
 RUN npm ci --workspace @cic/web --include-workspace-root=false --no-audit --no-fund
 COPY web web
 RUN npm run build -w @cic/web

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { buildApi } from '../../src/app.ts';
 import { loadApiConfig } from '../../src/config.ts';
@@ -5,12 +6,16 @@ import { loadApiConfig } from '../../src/config.ts';
 export interface TestApiOptions {
   databaseUrl: string;
   redisUrl: string;
+  /** Isolates this API's Redis keys (usage stream, rate limits) from other test files'. */
+  redisPrefix?: string;
   env?: Record<string, string>;
 }
 
 /** Builds and starts the real API on a free loopback port, with logs silenced. */
-export async function startTestApi({ databaseUrl, redisUrl, env = {} }: TestApiOptions) {
-  const config = loadApiConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SHUTDOWN_GRACE_SECONDS: '5', ...env });
+export async function startTestApi({ databaseUrl, redisUrl, redisPrefix = `test:${randomUUID()}:`, env = {} }: TestApiOptions) {
+  const config = loadApiConfig({
+    NODE_ENV: 'test', PORT: '0', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SHUTDOWN_GRACE_SECONDS: '5', INFERENCE_REDIS_PREFIX: redisPrefix, ...env,
+  });
   const api = buildApi({ config, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const { url } = await api.start();
   return { ...api, url };

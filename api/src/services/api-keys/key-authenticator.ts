@@ -60,6 +60,7 @@ export class KeyAuthenticator {
   readonly #cache = new Map<string, CacheEntry>();
   readonly #inflight = new Map<string, Promise<CacheEntry>>();
   #lastUsed = new Map<string, Date>();
+  #subscribed = false;
   readonly #flushTimer: NodeJS.Timeout;
 
   constructor({ prisma, subscriber, log, cacheTtlMs = 30_000, negativeTtlMs = 2_000, lastUsedFlushMs = 10_000 }: KeyAuthenticatorOptions) {
@@ -72,9 +73,15 @@ export class KeyAuthenticator {
     this.#flushTimer.unref();
   }
 
+  /**
+   * Subscribes to `apiKeyChanged`. Never fails on a Redis outage: while unsubscribed, cached keys are
+   * trusted only for the short negative TTL, and the cache is cleared on reconnect (events published
+   * during the outage were missed).
+   */
   async start(): Promise<void> {
-    this.#subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== channelOf('apiKeyChanged')) return;
+    const channel = channelOf('apiKeyChanged');
+    this.#subscriber.on('message', (from: string, message: string) => {
+      if (from !== channel) return;
       try {
         const { prefix } = JSON.parse(message) as TopicPayloads['apiKeyChanged'];
         this.#cache.delete(prefix);
@@ -82,7 +89,21 @@ export class KeyAuthenticator {
         this.#cache.clear();
       }
     });
-    await this.#subscriber.subscribe(channelOf('apiKeyChanged'));
+    const subscribe = () =>
+      this.#subscriber.subscribe(channel).then(
+        () => {
+          this.#subscribed = true;
+        },
+        (err: Error) => this.#log.warn({ err: err.message }, 'cannot subscribe to key changes yet; keys are re-checked every few seconds'),
+      );
+    this.#subscriber.on('close', () => {
+      this.#subscribed = false;
+    });
+    this.#subscriber.on('ready', () => {
+      this.#cache.clear();
+      if (!this.#subscribed) void subscribe();
+    });
+    await subscribe();
   }
 
   async stop(): Promise<void> {
@@ -113,7 +134,7 @@ export class KeyAuthenticator {
 
   async #lookup(prefix: string): Promise<CacheEntry> {
     const cached = this.#cache.get(prefix);
-    const ttl = cached?.key ? this.#cacheTtlMs : this.#negativeTtlMs;
+    const ttl = cached?.key && this.#subscribed ? this.#cacheTtlMs : this.#negativeTtlMs;
     if (cached && Date.now() - cached.fetchedAt < ttl) return cached;
     // Concurrent requests with the same new key share one query.
     let pending = this.#inflight.get(prefix);

@@ -36,10 +36,10 @@ export async function postLedgerEntry(tx: Tx, entry: LedgerEntryInput): Promise<
     const account = await tx.billingAccount.findUnique({ where: { organizationId: entry.organizationId } });
     return { inserted: false, balanceMicros: account?.balanceMicros ?? 0n };
   }
-  const account = await tx.billingAccount.upsert({
-    where: { organizationId: entry.organizationId },
-    create: { organizationId: entry.organizationId, balanceMicros: entry.amountMicros },
-    update: { balanceMicros: { increment: entry.amountMicros } },
-  });
-  return { inserted: true, balanceMicros: account.balanceMicros };
+  // One statement (not Prisma's upsert): two first entries of an organization racing cannot hit a unique violation.
+  const [account] = await tx.$queryRaw<{ balance_micros: bigint }[]>`
+    INSERT INTO billing_accounts (organization_id, balance_micros, updated_at) VALUES (${entry.organizationId}, ${entry.amountMicros}, now())
+    ON CONFLICT (organization_id) DO UPDATE SET balance_micros = billing_accounts.balance_micros + EXCLUDED.balance_micros, updated_at = now()
+    RETURNING balance_micros`;
+  return { inserted: true, balanceMicros: account!.balance_micros };
 }

@@ -1,0 +1,157 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { DocumentNode, ExecutionArgs } from 'graphql';
+import { GraphQLError } from './graphql-js.ts';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { KeyAuthenticator } from '../services/api-keys/key-authenticator.ts';
+import { authenticateViewer } from '../services/auth/authenticate-viewer.ts';
+import type { Viewer } from '../services/auth/viewer.ts';
+import type { GraphQLServices } from './context.ts';
+import type { GraphQLYoga } from './create-yoga.ts';
+import type { GraphQLMetrics } from './graphql-metrics.ts';
+
+/** Close codes clients see (graphql-ws reserves 4400–4499 for the server's reasons). */
+export const WS_CLOSE = { unauthorized: 4401, forbidden: 4403 } as const;
+
+interface ConnectionState {
+  viewer: Viewer;
+  requestId: string;
+  expiry: NodeJS.Timeout | null;
+}
+
+interface Extra extends Record<PropertyKey, unknown> {
+  socket: WebSocket;
+  request: IncomingMessage;
+  state?: ConnectionState;
+}
+
+export interface AttachGraphQLWsOptions {
+  server: Server;
+  yoga: GraphQLYoga;
+  services: GraphQLServices;
+  keys: KeyAuthenticator;
+  sessionSecret: string;
+  metrics: GraphQLMetrics;
+  log: Logger;
+  /**
+   * Largest incoming WebSocket message, in bytes.
+   * @defaultValue 65536
+   */
+  maxPayloadBytes?: number;
+}
+
+/**
+ * graphql-ws on the API's own HTTP server (`upgrade` for /graphql). Connections authenticate once in
+ * connection_init (`connectionParams.authorization`, as the HTTP header would be); a revoked key or
+ * an expired session token closes the socket (4403 / 4401), and every event is re-authorized anyway.
+ */
+export function attachGraphQLWs({ server, yoga, services, keys, sessionSecret, metrics, log, maxPayloadBytes = 65_536 }: AttachGraphQLWsOptions) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes });
+  const byKey = new Map<string, Set<WebSocket>>();
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path !== '/graphql') {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  server.on('upgrade', onUpgrade);
+  wss.on('connection', (ws) => {
+    metrics.wsConnections.inc();
+    ws.once('close', () => metrics.wsConnections.dec());
+  });
+
+  const offRevoked = services.live.onKeyRevoked((keyId) => {
+    for (const ws of byKey.get(keyId) ?? []) {
+      metrics.closedForAuth.inc({ reason: 'key_revoked' });
+      ws.close(WS_CLOSE.forbidden, 'API key revoked');
+    }
+  });
+
+  const disposable = useServer<Record<string, unknown> | undefined, Extra>(
+    {
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        const requestId = randomUUID();
+        try {
+          if (typeof authorization !== 'string') throw new AppError('UNAUTHENTICATED', 'Send connectionParams.authorization = "Bearer <session token or API key>".');
+          const viewer = await authenticateViewer({
+            prisma: services.prisma, keys, sessionSecret, authorization,
+            organizationId: typeof ctx.connectionParams?.organizationId === 'string' ? ctx.connectionParams.organizationId : null,
+          });
+          const socket = ctx.extra.socket;
+          let expiry: NodeJS.Timeout | null = null;
+          if (viewer.kind === 'user') {
+            expiry = setTimeout(() => {
+              metrics.closedForAuth.inc({ reason: 'session_expired' });
+              socket.close(WS_CLOSE.unauthorized, 'Session token expired');
+            }, Math.max(0, viewer.expiresAt.getTime() - Date.now()));
+          } else if (viewer.kind === 'apiKey') {
+            const set = byKey.get(viewer.keyId) ?? new Set();
+            set.add(socket);
+            byKey.set(viewer.keyId, set);
+          }
+          ctx.extra.state = { viewer, requestId, expiry };
+          return true;
+        } catch (err) {
+          const app = err instanceof AppError ? err : null;
+          if (!app) log.error({ err, requestId }, 'graphql-ws authentication failed unexpectedly');
+          ctx.extra.socket.close(app?.code === 'FORBIDDEN' ? WS_CLOSE.forbidden : WS_CLOSE.unauthorized, (app?.message ?? 'Unauthorized').slice(0, 120));
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const state = ctx.extra.state;
+        if (!state) return ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload,
+          requestId: state.requestId, log: log.child({ requestId: state.requestId, transport: 'ws' }), wsViewer: state.viewer,
+        });
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          // Syntax errors and the token limit (enforced while parsing) answer an error message, not a dropped socket.
+          if (err instanceof GraphQLError) return [err];
+          throw err;
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema, document, operationName: payload.operationName, variableValues: payload.variables,
+          contextValue: await contextFactory(), rootValue: { execute, subscribe },
+        };
+      },
+      onClose: (ctx) => {
+        const state = ctx.extra.state;
+        if (!state) return;
+        if (state.expiry) clearTimeout(state.expiry);
+        if (state.viewer.kind === 'apiKey') {
+          const set = byKey.get(state.viewer.keyId);
+          set?.delete(ctx.extra.socket);
+          if (set?.size === 0) byKey.delete(state.viewer.keyId);
+        }
+      },
+    },
+    wss,
+  );
+
+  return {
+    async close(): Promise<void> {
+      offRevoked();
+      server.off('upgrade', onUpgrade);
+      for (const ws of wss.clients) ws.close(1001, 'Server shutting down');
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import type { Server } from 'node:http';
+import type { PrismaClient } from '@cic/db';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Queue } from 'bullmq';
+import { createPubSub } from 'graphql-yoga';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { ApiConfig } from '../config.ts';
+import type { Router } from '../http/router.ts';
+import { createRedis } from '../lib/redis.ts';
+import type { Logger } from '../logger.ts';
+import type { KeyAuthenticator } from '../services/api-keys/key-authenticator.ts';
+import { NODE_LIFECYCLE_QUEUE } from '../services/nodes/node-jobs.ts';
+import { attachGraphQLWs } from './attach-graphql-ws.ts';
+import type { GraphQLPubSub, GraphQLServices } from './context.ts';
+import { createGraphQLYoga } from './create-yoga.ts';
+import { createGraphQLMetrics } from './graphql-metrics.ts';
+import { graphqlLimitsOf, sessionSecretOf } from './graphql-settings.ts';
+import { LiveAuthorization } from './live-authorization.ts';
+import { NodeSnapshots } from './node-snapshots.ts';
+
+export interface BuildGraphQLOptions {
+  config: ApiConfig;
+  prisma: PrismaClient;
+  /** The API's command connection (publishes events). */
+  redis: Redis;
+  keys: KeyAuthenticator;
+  registry: Registry;
+  log: Logger;
+  /** Billing's runtime for its GraphQL fields (schema/billing-mutations.ts); absent = those fields answer SERVICE_UNAVAILABLE. */
+  billing?: GraphQLServices['billing'];
+}
+
+/**
+ * GraphQL at /graphql: Yoga (HTTP and SSE) on the router, graphql-ws on the server's upgrade event,
+ * subscriptions fed by Redis pub/sub so an event published on any instance reaches every subscriber.
+ */
+export function buildGraphQL({ config, prisma, redis, keys, registry, log, billing }: BuildGraphQLOptions) {
+  const sessionSecret = sessionSecretOf(config);
+  const gqlLog = log.child({ component: 'graphql' });
+  const publishClient = createRedis(config.REDIS_URL, gqlLog);
+  const subscribeClient = createRedis(config.REDIS_URL, gqlLog);
+  const pubsub: GraphQLPubSub = createPubSub({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
+  const queueConnection = createRedis(config.REDIS_URL, gqlLog, { maxRetriesPerRequest: null });
+  const nodeQueue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: queueConnection, prefix: config.BULLMQ_PREFIX });
+  // createRedis already logs connection trouble once per outage; without a listener BullMQ would print every retry.
+  nodeQueue.on('error', () => undefined);
+  const live = new LiveAuthorization({ prisma, log: gqlLog });
+  const services: GraphQLServices = {
+    prisma, redis, pubsub, nodeQueue, live, nodeSnapshots: new NodeSnapshots(prisma), usageEventsPerSecond: config.GRAPHQL_USAGE_EVENTS_PER_SECOND, billing,
+  };
+  const metrics = createGraphQLMetrics(registry);
+  const yoga = createGraphQLYoga({
+    services, keys, sessionSecret, limits: graphqlLimitsOf(config), production: config.NODE_ENV === 'production', log: gqlLog, metrics,
+  });
+  let ws: ReturnType<typeof attachGraphQLWs> | null = null;
+  let keyEvents: AsyncIterator<unknown> | null = null;
+
+  // Every instance learns of revocations, so its sockets made with the key close at once.
+  async function followKeyChanges(): Promise<void> {
+    const iterable = pubsub.subscribe('apiKeyChanged');
+    keyEvents = iterable[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await keyEvents.next();
+      if (next.done) return;
+      const { keyId } = next.value as { keyId: string };
+      await live.keyChanged(keyId).catch((err: unknown) => gqlLog.warn({ err, keyId }, 'could not re-check a changed key'));
+    }
+  }
+
+  return {
+    yoga,
+    register(router: Router): void {
+      // Calling the adapter (not handleNodeRequestAndResponse, which only returns a Response) writes the answer.
+      router.on('*', '/graphql', (req, res, ctx) => yoga(req, res, { requestId: ctx.requestId, log: ctx.log }));
+    },
+    /** Serves graphql-ws on the API's HTTP server. */
+    attach(server: Server): void {
+      ws = attachGraphQLWs({ server, yoga, services, keys, sessionSecret, metrics, log: gqlLog });
+    },
+    start(): void {
+      void followKeyChanges().catch((err: unknown) => gqlLog.error({ err }, 'apiKeyChanged listener stopped'));
+    },
+    async stop(): Promise<void> {
+      live.shutdown();
+      await ws?.close();
+      await keyEvents?.return?.();
+      await nodeQueue.close();
+      publishClient.disconnect();
+      subscribeClient.disconnect();
+      queueConnection.disconnect();
+    },
+  };
+}

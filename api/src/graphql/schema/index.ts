@@ -1,0 +1,21 @@
+import { lexicographicSortSchema } from '../graphql-js.ts';
+import { builder } from '../builder.ts';
+import './scalars.ts';
+import './user.ts';
+import './organization.ts';
+import './membership.ts';
+import './api-key.ts';
+import './api-key-mutations.ts';
+import './member-mutations.ts';
+import './usage.ts';
+import './billing.ts';
+import './billing-mutations.ts';
+import './model.ts';
+import './compute-node.ts';
+import './node-mutations.ts';
+import './audit-log.ts';
+import './viewer.ts';
+import './subscriptions.ts';
+
+/** The executable schema, sorted so the printed SDL diffs only when the schema changes. */
+export const schema = lexicographicSortSchema(builder.toSchema());

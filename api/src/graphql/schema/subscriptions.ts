@@ -1,0 +1,73 @@
+import { filter, pipe } from 'graphql-yoga';
+import type { NodeEvent } from '@cic/db';
+import type { TopicPayloads } from '../../lib/topics.ts';
+import { builder } from '../builder.ts';
+import { guardSubscription, throttleSum } from '../subscription-guard.ts';
+import { ComputeNodeRef, NodeEventRef } from './compute-node.ts';
+
+const UsageTick = builder.objectRef<TopicPayloads['usageUpdated']>('UsageTick').implement({
+  description: 'Requests and tokens metered since the previous tick (ticks are coalesced to a few per second).',
+  fields: (t) => ({
+    organizationId: t.exposeID('organizationId'),
+    requests: t.exposeInt('requests'),
+    promptTokens: t.exposeInt('promptTokens'),
+    completionTokens: t.exposeInt('completionTokens'),
+    at: t.exposeString('at'),
+  }),
+});
+
+const BillingTick = builder.objectRef<TopicPayloads['billingChanged']>('BillingTick').implement({
+  fields: (t) => ({
+    organizationId: t.exposeID('organizationId'),
+    balanceMicros: t.field({ type: 'BigInt', resolve: (b) => b.balanceMicros }),
+    frozen: t.exposeBoolean('frozen'),
+    low: t.exposeBoolean('low'),
+  }),
+});
+
+builder.subscriptionFields((t) => ({
+  nodeStatusChanged: t.field({
+    type: ComputeNodeRef,
+    nullable: true,
+    authScopes: { platformAdmin: true },
+    description: 'Every node status change on any instance (platform admins); `nodeId` narrows to one node.',
+    args: { nodeId: t.arg.id({ required: false }) },
+    subscribe: (_root, args, ctx) => {
+      const source = pipe(ctx.pubsub.subscribe('nodeStatusChanged'), filter((e) => !args.nodeId || e.nodeId === String(args.nodeId)));
+      return guardSubscription(source, { live: ctx.live, viewer: ctx.viewer, check: { platformAdmin: true } });
+    },
+    resolve: (event, _args, ctx) => ctx.nodeSnapshots.load(event),
+  }),
+  nodeEvents: t.field({
+    type: NodeEventRef,
+    authScopes: { platformAdmin: true },
+    description: "A node's transitions and log lines as they happen (platform admins).",
+    args: { nodeId: t.arg.id() },
+    subscribe: (_root, args, ctx) =>
+      guardSubscription(ctx.pubsub.subscribe('nodeEvents', String(args.nodeId)), { live: ctx.live, viewer: ctx.viewer, check: { platformAdmin: true } }),
+    resolve: (e): NodeEvent => ({ ...e, createdAt: new Date(e.createdAt) }),
+  }),
+  usageUpdated: t.field({
+    type: UsageTick,
+    authScopes: (_root, args) => ({ orgMember: String(args.organizationId) }),
+    description: "A live ticker of the organization's requests and tokens (members of it).",
+    args: { organizationId: t.arg.id() },
+    subscribe: (_root, args, ctx) => {
+      const organizationId = String(args.organizationId);
+      const ticks = throttleSum(ctx.pubsub.subscribe('usageUpdated', organizationId), ctx.usageEventsPerSecond, ['requests', 'promptTokens', 'completionTokens']);
+      return guardSubscription(ticks, { live: ctx.live, viewer: ctx.viewer, check: { orgMember: organizationId } });
+    },
+    resolve: (tick) => tick,
+  }),
+  billingChanged: t.field({
+    type: BillingTick,
+    authScopes: (_root, args) => ({ orgMember: String(args.organizationId) }),
+    description: "The organization's balance or frozen state changed (members of it).",
+    args: { organizationId: t.arg.id() },
+    subscribe: (_root, args, ctx) => {
+      const organizationId = String(args.organizationId);
+      return guardSubscription(ctx.pubsub.subscribe('billingChanged', organizationId), { live: ctx.live, viewer: ctx.viewer, check: { orgMember: organizationId } });
+    },
+    resolve: (tick) => tick,
+  }),
+}));

@@ -1,0 +1,15 @@
+import type { Prisma } from '@cic/db';
+import { AppError } from '../../errors.ts';
+import type { Viewer } from '../../services/auth/viewer.ts';
+
+/**
+ * The organizations a viewer may read, as a Prisma filter. Every tenant-owned lookup goes through it,
+ * so another tenant's object is simply not found (never loaded, then hidden).
+ */
+export function readableOrganizations(viewer: Viewer): Prisma.OrganizationWhereInput {
+  if (viewer.kind === 'user') return viewer.isPlatformAdmin ? {} : { memberships: { some: { userId: viewer.userId } } };
+  if (viewer.kind === 'apiKey') return { id: viewer.organizationId };
+  return { id: { in: [] } };
+}
+
+export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found.`, { param: 'id' });

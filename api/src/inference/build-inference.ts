@@ -1,0 +1,114 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PrismaClient } from '@cic/db';
+import type { Redis, RedisOptions } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { AppError, MASKED_MESSAGE, toAppError } from '../errors.ts';
+import { sendJson } from '../http/respond.ts';
+import type { RequestContext, Router } from '../http/router.ts';
+import type { Logger } from '../logger.ts';
+import type { KeyAuthenticator } from '../services/api-keys/key-authenticator.ts';
+import { authenticateRequest } from './authenticate-request.ts';
+import { allowAllCreditGate, type CreditGate } from './credit-gate.ts';
+import { type CompletionState, handleCompletion } from './handle-completion.ts';
+import type { InferenceDeps } from './inference-deps.ts';
+import { createInferenceMetrics } from './inference-metrics.ts';
+import type { InferenceSettings } from './inference-settings.ts';
+import { NodeRegistry } from './node-registry.ts';
+import { sendOpenAiError } from './openai-error.ts';
+import { createRateLimiter } from './rate-limiter.ts';
+import { createUsageRecorder } from './usage-recorder.ts';
+import { createUsageWriter } from './usage-writer.ts';
+
+export interface BuildInferenceOptions {
+  settings: InferenceSettings;
+  prisma: PrismaClient;
+  /** The API's shared connection (usage writer acknowledgements, events). */
+  redis: Redis;
+  /** Opens a dedicated connection: for the hot path, pub/sub and the writer's blocking reads. */
+  connectRedis: (options?: RedisOptions) => Redis;
+  keys: KeyAuthenticator;
+  registry: Registry;
+  log: Logger;
+  /** @defaultValue {@link allowAllCreditGate} */
+  creditGate?: CreditGate;
+}
+
+/**
+ * The OpenAI-compatible inference API under /v1: routes, node registry, rate limiter, usage recorder and
+ * writer. `register(router)` mounts it; `start()`/`stop()` run its background parts.
+ */
+export function buildInference({ settings, prisma, redis, connectRedis, keys, registry, log, creditGate = allowAllCreditGate }: BuildInferenceOptions) {
+  const metrics = createInferenceMetrics(registry);
+  const prefix = settings.INFERENCE_REDIS_PREFIX;
+  const streamKey = `${prefix}usage`;
+  // The hot path's own connection: auto-pipelining sends the rate-limit scripts and usage entries of all
+  // requests handled in one event-loop turn in one write, instead of a syscall each; commandTimeout bounds
+  // how long a hung Redis can hold a request before the limiter fails open (and usage goes to Postgres).
+  const fast = connectRedis({ enableAutoPipelining: true, commandTimeout: settings.RATE_LIMIT_TIMEOUT_MS });
+  const rateLimiter = createRateLimiter({ redis: fast, prefix, log, metrics });
+  const nodes = new NodeRegistry({
+    prisma, subscriber: connectRedis(), log, metrics, refreshMs: settings.INFERENCE_NODE_REFRESH_MS, connectTimeoutMs: settings.INFERENCE_CONNECT_TIMEOUT_MS,
+    connections: settings.INFERENCE_UPSTREAM_CONNECTIONS, failureThreshold: settings.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: settings.CIRCUIT_COOLDOWN_MS,
+  });
+  const usage = createUsageRecorder({ redis: fast, prisma, streamKey, rateLimiter, metrics, log });
+  const writer = settings.USAGE_WRITER_ENABLED
+    ? createUsageWriter({ prisma, reader: connectRedis(), redis, streamKey, log, metrics, batchSize: settings.USAGE_WRITER_BATCH_SIZE })
+    : null;
+  const deps: InferenceDeps = { settings, keys, registry: nodes, rateLimiter, creditGate, usage, metrics };
+
+  async function listModels(req: IncomingMessage, res: ServerResponse, state: { headers: Record<string, string> }): Promise<void> {
+    const key = await authenticateRequest(req, keys);
+    const decision = await rateLimiter.acquire(key.id, { rpm: key.rpmLimit ?? settings.RATE_LIMIT_DEFAULT_RPM, tpm: key.tpmLimit ?? settings.RATE_LIMIT_DEFAULT_TPM }, 0);
+    state.headers = decision.headers;
+    if (!decision.allowed) {
+      throw new AppError('RATE_LIMITED', 'Rate limit reached for requests per minute.', { detail: 'rate_limit_exceeded', headers: { 'retry-after': String(decision.retryAfterSeconds) } });
+    }
+    const data = nodes.servedModels().map((m) => ({ id: m.name, object: 'model', created: m.created, owned_by: 'cic', max_model_len: m.maxModelLen }));
+    sendJson(res, 200, { object: 'list', data }, decision.headers);
+  }
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+    const state: CompletionState = { headers: {}, modelLabel: 'unknown', counted: false };
+    const method = req.method ?? 'GET';
+    const completion = ctx.path === '/v1/chat/completions' || ctx.path === '/v1/completions';
+    try {
+      if (completion) {
+        if (method !== 'POST') throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${ctx.path}; use POST.`, { detail: 'method_not_allowed' });
+        await handleCompletion(ctx.path === '/v1/completions' ? 'completion' : 'chat', deps, req, res, ctx, state);
+      } else if (ctx.path === '/v1/models') {
+        if (method !== 'GET' && method !== 'HEAD') throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed on /v1/models; use GET.`, { detail: 'method_not_allowed' });
+        await listModels(req, res, state);
+      } else {
+        throw new AppError('NOT_FOUND', `Unknown endpoint: ${method} ${ctx.path}.`, { detail: 'unknown_url' });
+      }
+    } catch (err) {
+      const appError = toAppError(err);
+      if (appError.message === MASKED_MESSAGE) ctx.log.error({ err }, 'unexpected error in /v1');
+      // Refusals before metering (401, 400, 429, …) are counted here; metered requests already were.
+      if (completion && !state.counted) metrics.requests.inc({ model: state.modelLabel, status: String(appError.status) });
+      if (!res.headersSent) sendOpenAiError(res, appError, state.headers);
+      else if (!res.writableEnded) res.destroy();
+    }
+  }
+
+  return {
+    metrics,
+    nodes,
+    register(router: Router): void {
+      router.on('*', '/v1/*', dispatch);
+    },
+    async start(): Promise<void> {
+      await nodes.start();
+      writer?.start();
+    },
+    /** Call after the HTTP server closed: in-flight requests have recorded their usage by then. */
+    async stop(): Promise<void> {
+      await usage.drain();
+      await writer?.stop();
+      await nodes.stop();
+      fast.disconnect();
+    },
+  };
+}
+
+export type Inference = ReturnType<typeof buildInference>;

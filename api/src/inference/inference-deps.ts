@@ -1,0 +1,18 @@
+import type { KeyAuthenticator } from '../services/api-keys/key-authenticator.ts';
+import type { CreditGate } from './credit-gate.ts';
+import type { InferenceMetrics } from './inference-metrics.ts';
+import type { InferenceSettings } from './inference-settings.ts';
+import type { NodeRegistry } from './node-registry.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import type { UsageRecorder } from './usage-recorder.ts';
+
+/** What the /v1 handlers share; built once by buildInference. */
+export interface InferenceDeps {
+  settings: InferenceSettings;
+  keys: KeyAuthenticator;
+  registry: NodeRegistry;
+  rateLimiter: RateLimiter;
+  creditGate: CreditGate;
+  usage: UsageRecorder;
+  metrics: InferenceMetrics;
+}

@@ -1,0 +1,198 @@
+import type { PrismaClient } from '@cic/db';
+import type { Redis } from 'ioredis';
+import { Pool } from 'undici';
+import { channelOf } from '../lib/topics.ts';
+import type { Logger } from '../logger.ts';
+import { CIRCUIT_STATE_VALUE, CircuitBreaker } from './circuit-breaker.ts';
+import type { InferenceMetrics } from './inference-metrics.ts';
+
+/** One routable vLLM node as this instance sees it. */
+export interface UpstreamNode {
+  id: string;
+  model: string;
+  /** Path prefix to put before `/v1/...` (empty for a bare origin). */
+  basePath: string;
+  pool: Pool;
+  breaker: CircuitBreaker;
+  /** Requests this instance has in flight on the node. */
+  inflight: number;
+  /** Load scraped from the node's /metrics by the jobs health checker. */
+  running: number;
+  waiting: number;
+  kvCacheUsage: number;
+}
+
+export interface ServedModelInfo {
+  name: string;
+  maxModelLen: number;
+  created: number;
+}
+
+export interface NodeRegistryOptions {
+  prisma: PrismaClient;
+  /** A connection this registry may put in subscriber mode. */
+  subscriber: Redis;
+  log: Logger;
+  metrics: InferenceMetrics;
+  refreshMs: number;
+  connectTimeoutMs: number;
+  /** Upper bound of keep-alive connections per node. */
+  connections: number;
+  failureThreshold: number;
+  cooldownMs: number;
+}
+
+/**
+ * The nodes that may receive traffic (status READY with an endpoint), kept in memory so no request
+ * queries the database: refreshed every `refreshMs` and at once when `nodeStatusChanged` arrives.
+ * Each node has its own undici Pool (keep-alive, bounded) and circuit breaker.
+ */
+export class NodeRegistry {
+  readonly #o: NodeRegistryOptions;
+  readonly #nodes = new Map<string, UpstreamNode & { url: string }>();
+  #byModel = new Map<string, UpstreamNode[]>();
+  #models = new Map<string, ServedModelInfo>();
+  #timer: NodeJS.Timeout | undefined;
+  #refreshing: Promise<void> | undefined;
+  #again = false;
+
+  constructor(options: NodeRegistryOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    this.#o.subscriber.on('message', (channel: string) => {
+      if (channel === channelOf('nodeStatusChanged')) void this.refresh();
+    });
+    await this.#o.subscriber.subscribe(channelOf('nodeStatusChanged')).catch((err: unknown) => {
+      this.#o.log.warn({ err: (err as Error).message }, 'node registry: cannot subscribe to nodeStatusChanged; polling only');
+    });
+    await this.refresh();
+    this.#timer = setInterval(() => void this.refresh(), this.#o.refreshMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#refreshing;
+    this.#o.subscriber.disconnect();
+    await Promise.allSettled([...this.#nodes.values()].map((n) => n.pool.close()));
+    this.#nodes.clear();
+    this.#byModel.clear();
+  }
+
+  /** Re-reads routable nodes; concurrent calls coalesce into at most one more query. */
+  refresh(): Promise<void> {
+    if (this.#refreshing) {
+      this.#again = true;
+      return this.#refreshing;
+    }
+    this.#refreshing = this.#load()
+      .catch((err: unknown) => this.#o.log.warn({ err: (err as Error).message }, 'node registry refresh failed; keeping the last view'))
+      .finally(() => {
+        this.#refreshing = undefined;
+        if (this.#again) {
+          this.#again = false;
+          void this.refresh();
+        }
+      });
+    return this.#refreshing;
+  }
+
+  /** Enabled served models by name (known even when no node serves them right now). */
+  model(name: string): ServedModelInfo | undefined {
+    return this.#models.get(name);
+  }
+
+  /** Models with at least one routable node. */
+  servedModels(): ServedModelInfo[] {
+    return [...this.#byModel.keys()].map((name) => this.#models.get(name) ?? { name, maxModelLen: 0, created: 0 });
+  }
+
+  nodesFor(model: string): readonly UpstreamNode[] {
+    return this.#byModel.get(model) ?? [];
+  }
+
+  /**
+   * The least loaded node for `model` whose circuit lets a request through, skipping `exclude` (nodes
+   * already tried). Load = max(our in-flight, scraped running) + 2 × scraped waiting + KV-cache usage.
+   */
+  pick(model: string, exclude: ReadonlySet<string>): UpstreamNode | undefined {
+    let best: UpstreamNode | undefined;
+    let bestScore = Infinity;
+    for (const node of this.#byModel.get(model) ?? []) {
+      if (exclude.has(node.id) || !node.breaker.available()) continue;
+      const score = Math.max(node.inflight, node.running) + 2 * node.waiting + node.kvCacheUsage;
+      if (score < bestScore) {
+        best = node;
+        bestScore = score;
+      }
+    }
+    return best?.breaker.acquire() ? best : undefined;
+  }
+
+  async #load(): Promise<void> {
+    const [rows, models] = await Promise.all([
+      this.#o.prisma.node.findMany({
+        where: { status: 'READY', endpointUrl: { not: null }, model: { enabled: true } },
+        select: { id: true, endpointUrl: true, runningRequests: true, waitingRequests: true, kvCacheUsage: true, model: { select: { name: true } } },
+      }),
+      this.#o.prisma.servedModel.findMany({ where: { enabled: true }, select: { name: true, maxModelLen: true, createdAt: true } }),
+    ]);
+    this.#models = new Map(models.map((m) => [m.name, { name: m.name, maxModelLen: m.maxModelLen, created: Math.floor(m.createdAt.getTime() / 1000) }]));
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const url = row.endpointUrl!;
+      seen.add(row.id);
+      let node = this.#nodes.get(row.id);
+      if (node && node.url !== url) {
+        this.#retire(node);
+        node = undefined;
+      }
+      if (!node) {
+        node = this.#create(row.id, row.model.name, url);
+        this.#nodes.set(row.id, node);
+      }
+      node.running = row.runningRequests;
+      node.waiting = row.waitingRequests;
+      node.kvCacheUsage = row.kvCacheUsage;
+    }
+    for (const node of this.#nodes.values()) if (!seen.has(node.id)) this.#retire(node);
+    const byModel = new Map<string, UpstreamNode[]>();
+    for (const node of this.#nodes.values()) byModel.set(node.model, [...(byModel.get(node.model) ?? []), node]);
+    this.#byModel = byModel;
+  }
+
+  #create(id: string, model: string, url: string): UpstreamNode & { url: string } {
+    const parsed = new URL(url);
+    const path = parsed.pathname.replace(/\/+$/, '');
+    const { metrics } = this.#o;
+    metrics.circuitState.set({ node: id }, 0);
+    return {
+      id,
+      model,
+      url,
+      basePath: path.endsWith('/v1') ? path.slice(0, -3) : path,
+      pool: new Pool(parsed.origin, { connections: this.#o.connections, keepAliveTimeout: 30_000, connect: { timeout: this.#o.connectTimeoutMs } }),
+      breaker: new CircuitBreaker({
+        failureThreshold: this.#o.failureThreshold,
+        cooldownMs: this.#o.cooldownMs,
+        onChange: (state) => {
+          metrics.circuitState.set({ node: id }, CIRCUIT_STATE_VALUE[state]);
+          this.#o.log.warn({ nodeId: id, state }, 'circuit breaker changed state');
+        },
+      }),
+      inflight: 0,
+      running: 0,
+      waiting: 0,
+      kvCacheUsage: 0,
+    };
+  }
+
+  /** Drops a node from routing; its pool closes once its in-flight requests are done. */
+  #retire(node: UpstreamNode): void {
+    this.#nodes.delete(node.id);
+    this.#o.metrics.circuitState.remove({ node: node.id });
+    void node.pool.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,191 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { PrismaClient } from '@cic/db';
+import type { Redis } from 'ioredis';
+import { publish } from '../lib/topics.ts';
+import type { Logger } from '../logger.ts';
+import type { InferenceMetrics } from './inference-metrics.ts';
+import { insertUsageRecords } from './insert-usage-records.ts';
+import type { UsageRecordMessage } from './usage-record.ts';
+
+export interface UsageWriterOptions {
+  prisma: PrismaClient;
+  /** A connection of its own: XREADGROUP blocks it. */
+  reader: Redis;
+  /** For XACK/XDEL, XAUTOCLAIM and usageUpdated events. */
+  redis: Redis;
+  streamKey: string;
+  log: Logger;
+  metrics: InferenceMetrics;
+  /** @defaultValue 500 */
+  batchSize?: number;
+  /** Entries idle this long in a consumer's pending list are taken over (the consumer died). @defaultValue 60000 */
+  claimIdleMs?: number;
+  /** Minimum interval between usageUpdated events of one organization. @defaultValue 250 */
+  publishIntervalMs?: number;
+  /**
+   * Pause after a batch smaller than `batchSize`, so light traffic is written a few times a second in
+   * batches instead of one insert per request (which would compete with the proxy for CPU).
+   * @defaultValue 200
+   */
+  lingerMs?: number;
+}
+
+type Entry = [id: string, fields: string[]];
+
+const GROUP = 'usage-writer';
+
+/** Postgres 23503 (through Prisma's raw-query error, P2010, or its own P2003). */
+const isForeignKeyViolation = (err: unknown): boolean => {
+  const e = err as { code?: string; message?: string; meta?: { code?: string } };
+  return e.code === 'P2003' || e.meta?.code === '23503' || /23503|foreign key/i.test(e.message ?? '');
+};
+
+/**
+ * Drains the usage stream into `usage_records`: a consumer group (so several API instances share the work),
+ * batched `INSERT … ON CONFLICT DO NOTHING` (ids are made per request, so a replay is harmless), XACK only
+ * after the commit, and XAUTOCLAIM of entries a dead instance left pending. A slow or down database only
+ * makes the stream longer; inference never waits for it.
+ */
+export function createUsageWriter({ prisma, reader, redis, streamKey, log, metrics, batchSize = 500, claimIdleMs = 60_000, publishIntervalMs = 250, lingerMs = 200 }: UsageWriterOptions) {
+  const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+  let ownPendingFirst = true;
+  let lastClaim = 0;
+  let wake: (() => void) | undefined;
+  const linger = () => new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, lingerMs);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  const totals = new Map<string, { requests: number; promptTokens: number; completionTokens: number }>();
+  const publishTimer = setInterval(() => void flushEvents(), publishIntervalMs);
+  publishTimer.unref();
+
+  async function flushEvents(): Promise<void> {
+    if (totals.size === 0) return;
+    const at = new Date().toISOString();
+    const batch = [...totals];
+    totals.clear();
+    await Promise.allSettled(batch.map(([organizationId, t]) => publish(redis, 'usageUpdated', { organizationId, ...t, at }, organizationId)));
+  }
+
+  async function write(entries: Entry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const messages: UsageRecordMessage[] = [];
+    for (const [, fields] of entries) {
+      try {
+        messages.push(JSON.parse(fields[1] ?? '') as UsageRecordMessage);
+      } catch {
+        metrics.usageWriteErrors.inc({ stage: 'dropped' });
+        log.error({ fields }, 'usage writer: unreadable stream entry dropped');
+      }
+    }
+    await insert(messages);
+    const ids = entries.map(([id]) => id);
+    await redis.pipeline().xack(streamKey, GROUP, ...ids).xdel(streamKey, ...ids).exec();
+    const now = Date.now();
+    for (const m of messages) {
+      metrics.usageWriteLag.observe(Math.max(0, now - m.endedAt) / 1000);
+      const t = totals.get(m.organizationId) ?? { requests: 0, promptTokens: 0, completionTokens: 0 };
+      t.requests++;
+      t.promptTokens += m.promptTokens;
+      t.completionTokens += m.completionTokens;
+      totals.set(m.organizationId, t);
+    }
+  }
+
+  async function insert(messages: UsageRecordMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    try {
+      metrics.usageWritten.inc(await insertUsageRecords(prisma, messages));
+    } catch (err) {
+      // A batch can fail for one bad row (its key or organization was deleted): find it row by row. Any
+      // other failure (database down) leaves the whole batch pending for the next attempt.
+      const foreignKey = isForeignKeyViolation(err);
+      if (!foreignKey || messages.length === 1) {
+        if (foreignKey) {
+          metrics.usageWriteErrors.inc({ stage: 'dropped' });
+          log.error({ err, record: messages[0] }, 'usage record refers to a deleted key or organization; dropped');
+          return;
+        }
+        throw err;
+      }
+      for (const m of messages) await insert([m]);
+    }
+  }
+
+  async function readOnce(): Promise<void> {
+    if (Date.now() - lastClaim > claimIdleMs / 2) {
+      lastClaim = Date.now();
+      const claimed = (await redis.xautoclaim(streamKey, GROUP, consumer, claimIdleMs, '0-0', 'COUNT', batchSize)) as [string, Entry[]];
+      await write(claimed[1].filter((e) => e[1] !== null));
+    }
+    const from = ownPendingFirst ? '0' : '>';
+    const res = (await reader.xreadgroup('GROUP', GROUP, consumer, 'COUNT', batchSize, 'BLOCK', ownPendingFirst ? 1 : 500, 'STREAMS', streamKey, from)) as [string, Entry[]][] | null;
+    const entries = res?.[0]?.[1] ?? [];
+    if (ownPendingFirst && entries.length === 0) ownPendingFirst = false;
+    await write(entries.filter((e) => e[1] !== null));
+    if (entries.length > 0 && entries.length < batchSize && !stopping) await linger();
+  }
+
+  let groupReady = false;
+  async function ensureGroup(): Promise<void> {
+    await redis.xgroup('CREATE', streamKey, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
+      if (!err.message.includes('BUSYGROUP')) throw err;
+    });
+    groupReady = true;
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping) {
+      try {
+        // Created here, not in start(): the API must start (and serve, failing open) while Redis is away.
+        if (!groupReady) await ensureGroup();
+        await readOnce();
+      } catch (err) {
+        if (stopping) break;
+        metrics.usageWriteErrors.inc({ stage: 'insert' });
+        log.warn({ err: (err as Error).message }, 'usage writer: batch not written; will retry');
+        ownPendingFirst = true;
+        // The stream (and its group) may have been deleted meanwhile: recreate before reading again.
+        if ((err as Error).message.includes('NOGROUP')) groupReady = false;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  }
+
+  return {
+    consumer,
+    start(): void {
+      loop = run();
+    },
+    /** Finishes the current batch, writes what is already in the stream for this consumer, then stops. */
+    async stop(): Promise<void> {
+      stopping = true;
+      wake?.();
+      await loop;
+      try {
+        ownPendingFirst = true;
+        for (let i = 0; i < 20; i++) {
+          const res = (await reader.xreadgroup('GROUP', GROUP, consumer, 'COUNT', batchSize, 'STREAMS', streamKey, ownPendingFirst ? '0' : '>')) as [string, Entry[]][] | null;
+          const entries = res?.[0]?.[1] ?? [];
+          if (entries.length === 0) {
+            if (!ownPendingFirst) break;
+            ownPendingFirst = false;
+            continue;
+          }
+          await write(entries.filter((e) => e[1] !== null));
+        }
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'usage writer: final drain incomplete; another instance will claim the rest');
+      }
+      clearInterval(publishTimer);
+      await flushEvents();
+      reader.disconnect();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { ApiKey } from '@cic/db';
+import { writeAuditLog } from '../audit/write-audit-log.ts';
+import type { ApiKeyScope, KeyActionContext } from './key-action-options.ts';
+import { generateKey } from './key-format.ts';
+
+export interface CreateApiKeyOptions extends KeyActionContext {
+  organizationId: string;
+  name: string;
+  /** @defaultValue ['inference'] */
+  scopes?: ApiKeyScope[];
+  /** Requests per minute; null = the platform default. */
+  rpmLimit?: number | null;
+  /** Tokens per minute; null = the platform default. */
+  tpmLimit?: number | null;
+  expiresAt?: Date | null;
+}
+
+/**
+ * Creates a key and returns its secret, which is never stored (only its sha256) and never shown again.
+ * Nothing is published: no instance can have a new key cached.
+ */
+export async function createApiKey(options: CreateApiKeyOptions): Promise<{ apiKey: ApiKey; secret: string }> {
+  const { prisma, actor, requestId, organizationId, name, scopes = ['inference'], rpmLimit = null, tpmLimit = null, expiresAt = null } = options;
+  const generated = generateKey();
+  const apiKey = await prisma.$transaction(async (tx) => {
+    const created = await tx.apiKey.create({
+      data: {
+        organizationId, name, scopes: [...new Set(scopes)], rpmLimit, tpmLimit, expiresAt,
+        prefix: generated.prefix, secretHash: generated.secretHash, createdById: actor.type === 'USER' ? actor.id : null,
+      },
+    });
+    await writeAuditLog(tx, {
+      actor, requestId, organizationId, action: 'api_key.create', targetType: 'ApiKey', targetId: created.id,
+      metadata: { name, scopes: created.scopes, rpmLimit, tpmLimit },
+    });
+    return created;
+  });
+  return { apiKey, secret: generated.secret };
+}

@@ -1,0 +1,58 @@
+import type Stripe from 'stripe';
+import { postLedgerEntry } from '../ledger.ts';
+import { centsToMicros } from '../stripe-client.ts';
+import { applied, idOf, ignored, RetryLaterError, type EventEffect, type Tx } from './event-effect.ts';
+import { resolveOrganization } from './resolve-organization.ts';
+
+/** Refunds that take money back: a pending refund is already on its way out. */
+const COUNTED = new Set(['succeeded', 'pending']);
+
+/**
+ * Posts a `charge.refunded` as negative REFUND entries. When the charge carries its refund list, each
+ * refund is one entry keyed by its own id (order-independent by construction). API versions that no
+ * longer embed `refunds` only give the cumulative `amount_refunded`: then the missing difference is posted
+ * under `<charge>:refunded:<cumulative cents>` with the account row locked, so redeliveries and events
+ * arriving out of order converge on the largest cumulative amount.
+ */
+export async function applyChargeRefunded(tx: Tx, charge: Stripe.Charge): Promise<EventEffect> {
+  if (charge.currency !== 'usd') return ignored(`currency ${charge.currency} is not usd`);
+  const paymentIntentId = idOf(charge.payment_intent);
+  const organizationId = await resolveOrganization(tx, {
+    metadataOrganizationId: charge.metadata.organizationId,
+    customerId: idOf(charge.customer),
+    paymentIntentId,
+  });
+  // Its purchase may simply not have arrived yet: let Stripe redeliver rather than lose the refund.
+  if (!organizationId) throw new RetryLaterError(`no organization yet for refunded charge ${charge.id}`);
+  const metadata = { chargeId: charge.id, paymentIntentId };
+
+  const list = charge.refunds;
+  if (list && !list.has_more) {
+    let posted = false;
+    for (const refund of list.data) {
+      if (!COUNTED.has(refund.status ?? '')) continue;
+      const r = await postLedgerEntry(tx, {
+        organizationId, type: 'REFUND', amountMicros: -centsToMicros(refund.amount), sourceId: refund.id,
+        description: `Refund $${(refund.amount / 100).toFixed(2)}`, metadata: { ...metadata, refundId: refund.id },
+      });
+      posted ||= r.inserted;
+    }
+    return posted ? applied(organizationId) : ignored('refunds already posted');
+  }
+
+  await tx.$executeRaw`
+    INSERT INTO billing_accounts (organization_id, updated_at) VALUES (${organizationId}, now()) ON CONFLICT (organization_id) DO NOTHING`;
+  await tx.$queryRaw`SELECT 1 FROM billing_accounts WHERE organization_id = ${organizationId} FOR UPDATE`;
+  const sum = await tx.ledgerEntry.aggregate({
+    where: { organizationId, type: 'REFUND', metadata: { path: ['chargeId'], equals: charge.id } },
+    _sum: { amountMicros: true },
+  });
+  const alreadyMicros = -(sum._sum.amountMicros ?? 0n);
+  const missingMicros = centsToMicros(charge.amount_refunded) - alreadyMicros;
+  if (missingMicros <= 0n) return ignored('refunded amount already posted');
+  await postLedgerEntry(tx, {
+    organizationId, type: 'REFUND', amountMicros: -missingMicros, sourceId: `${charge.id}:refunded:${charge.amount_refunded}`,
+    description: `Refund $${(Number(missingMicros) / 1e6).toFixed(2)}`, metadata,
+  });
+  return applied(organizationId);
+}

@@ -1,0 +1,32 @@
+import type { Queue } from 'bullmq';
+import { z } from 'zod';
+
+/** The BullMQ queue the API enqueues node launches/terminations on and the jobs worker consumes. */
+export const NODE_LIFECYCLE_QUEUE = 'node-lifecycle';
+
+export const NODE_JOB_NAMES = { launch: 'node.launch', terminate: 'node.terminate' } as const;
+
+/** Payload of `node.launch`: everything else is read from the Node row. */
+export const nodeLaunchPayload = z.object({ nodeId: z.string().startsWith('node_') });
+/** Payload of `node.terminate`. */
+export const nodeTerminatePayload = z.object({ nodeId: z.string().startsWith('node_') });
+
+export type NodeLaunchPayload = z.infer<typeof nodeLaunchPayload>;
+export type NodeTerminatePayload = z.infer<typeof nodeTerminatePayload>;
+
+/** BullMQ refuses ':' in custom job ids, so the deterministic ids use '-'. */
+export const nodeLaunchJobId = (nodeId: string): string => `launch-${nodeId}`;
+export const nodeTerminateJobId = (nodeId: string): string => `terminate-${nodeId}`;
+
+/**
+ * Enqueues the launch of a PENDING node. The job id is deterministic (`launch-<nodeId>`), so a retried
+ * mutation or a double click cannot launch the same node twice.
+ */
+export async function enqueueNodeLaunch(queue: Queue, nodeId: string): Promise<void> {
+  await queue.add(NODE_JOB_NAMES.launch, nodeLaunchPayload.parse({ nodeId }), { jobId: nodeLaunchJobId(nodeId) });
+}
+
+/** Enqueues the termination of a node (idempotent by `terminate-<nodeId>`). */
+export async function enqueueNodeTerminate(queue: Queue, nodeId: string): Promise<void> {
+  await queue.add(NODE_JOB_NAMES.terminate, nodeTerminatePayload.parse({ nodeId }), { jobId: nodeTerminateJobId(nodeId) });
+}

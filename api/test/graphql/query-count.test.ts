@@ -1,0 +1,89 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '@cic/db';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createGraphQLMetrics } from '../../src/graphql/graphql-metrics.ts';
+import { createGraphQLYoga } from '../../src/graphql/create-yoga.ts';
+import type { GraphQLServices } from '../../src/graphql/context.ts';
+import { LiveAuthorization } from '../../src/graphql/live-authorization.ts';
+import { NodeSnapshots } from '../../src/graphql/node-snapshots.ts';
+import { KeyAuthenticator } from '../../src/services/api-keys/key-authenticator.ts';
+import { createGraphQLWorld, SECRET } from './graphql-fixture.ts';
+
+let world: Awaited<ReturnType<typeof createGraphQLWorld>>;
+let prisma: PrismaClient;
+let keys: KeyAuthenticator;
+let yoga: ReturnType<typeof createGraphQLYoga>;
+let admin: string;
+let orgId: string;
+let ownerToken: string;
+const queries: string[] = [];
+const log = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  world = await createGraphQLWorld();
+  // Our own client, logging every SQL statement it sends.
+  const logging = new PrismaClient({ adapter: new PrismaPg({ connectionString: world.db.url, max: 2 }), log: [{ emit: 'event', level: 'query' }] });
+  logging.$on('query', (e) => queries.push(e.query));
+  prisma = logging as unknown as PrismaClient;
+  const a = await world.tenant('Acme');
+  orgId = a.org.id;
+  ownerToken = a.ownerToken;
+  admin = world.adminToken;
+  for (let i = 0; i < 30; i++) {
+    const org = await world.prisma.organization.create({ data: { name: `Org ${i}`, slug: `org-${i}-${orgId}` } });
+    await world.prisma.billingAccount.create({ data: { organizationId: org.id, balanceMicros: BigInt(i) } });
+    await world.prisma.node.create({ data: { provider: 'STATIC', clusterName: `qc-${i}-${orgId}`, modelId: world.model.id, status: 'READY' } });
+    const u = await world.user(`m${i}`);
+    await world.prisma.membership.create({ data: { userId: u.id, organizationId: orgId } });
+    await world.key(orgId);
+  }
+  keys = new KeyAuthenticator({ prisma, subscriber: new Redis(world.redis.url), log });
+  const services = {
+    prisma, redis: null as never, pubsub: null as never, nodeQueue: null as never, usageEventsPerSecond: 4,
+    live: new LiveAuthorization({ prisma, log }), nodeSnapshots: new NodeSnapshots(prisma),
+  } satisfies GraphQLServices;
+  yoga = createGraphQLYoga({
+    services, keys, sessionSecret: SECRET, production: false, log, metrics: createGraphQLMetrics(new Registry()),
+    limits: { maxDepth: 10, maxAliases: 15, maxDirectives: 10, maxTokens: 1000, maxCost: 20000, maxBatch: 10, allowArbitraryOperations: true },
+  });
+});
+afterAll(async () => {
+  await keys.stop();
+  await prisma.$disconnect();
+  await world.close();
+});
+
+/** Runs an operation in-process and returns how many SQL statements it took. */
+async function countQueries(token: string, query: string, variables: Record<string, unknown>): Promise<number> {
+  queries.length = 0;
+  const res = await yoga.fetch('http://localhost/graphql', {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }),
+  }, { requestId: 'count', log });
+  const body = (await res.json()) as { errors?: unknown };
+  expect(body.errors).toBeUndefined();
+  return queries.filter((q) => !/^(BEGIN|COMMIT)/i.test(q)).length;
+}
+
+it('the admin overview (organizations with billing, nodes with models) does not grow with the page size', async () => {
+  const q = `query($n: Int) {
+    organizations(first: $n) { edges { node { id name billing { balanceMicros frozen } } } }
+    nodes(first: $n) { edges { node { id status model { name readyNodes } } } }
+  }`;
+  const small = await countQueries(admin, q, { n: 2 });
+  const large = await countQueries(admin, q, { n: 30 });
+  expect(large).toBe(small);
+  expect(small).toBeLessThanOrEqual(8);
+});
+
+it("an organization's members and keys page does not grow with the page size", async () => {
+  const q = `query($id: ID, $n: Int) { organization(id: $id) {
+    members { role user { email } }
+    apiKeys(first: $n) { edges { node { id name createdBy { email } } } }
+  } }`;
+  const small = await countQueries(ownerToken, q, { id: orgId, n: 2 });
+  const large = await countQueries(ownerToken, q, { id: orgId, n: 30 });
+  expect(large).toBe(small);
+});

@@ -1,0 +1,194 @@
+import { Redis } from 'ioredis';
+import OpenAI, { APIError } from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis } from '../../../scripts/lib/redis.mjs';
+import { AppError } from '../../src/errors.ts';
+import type { Simulator } from '../../src/simulator/server.ts';
+import { createInferenceWorld, type InferenceWorld, MODEL, postJson, startSim } from './inference-fixture.ts';
+
+let world: InferenceWorld;
+let sim: Simulator;
+let a: Awaited<ReturnType<InferenceWorld['startApi']>>;
+let b: Awaited<ReturnType<InferenceWorld['startApi']>>;
+const messages = [{ role: 'user', content: 'Hi' }];
+
+beforeAll(async () => {
+  world = await createInferenceWorld();
+  sim = await startSim({ outputTokens: 1 });
+  await world.addNode(sim.url);
+  // A generous limiter timeout: these tests prove atomic admission, not failing open on a slow Redis
+  // (this machine is shared, and a late answer would otherwise admit a request uncounted).
+  const env = { RATE_LIMIT_TIMEOUT_MS: '2000' };
+  [a, b] = await Promise.all([world.startApi({ env }), world.startApi({ env })]);
+});
+
+afterAll(async () => {
+  await world?.close();
+  await sim?.close();
+});
+
+describe('rate limits shared by two API instances', () => {
+  it('admits the RPM limit across both instances, not twice it', async () => {
+    const limit = 150;
+    const key = await world.createKey({ rpmLimit: limit });
+    const statuses: number[] = [];
+    const total = 240;
+    let next = 0;
+    await Promise.all(Array.from({ length: 16 }, async (_, worker) => {
+      while (next < total) {
+        next++;
+        const api = worker % 2 === 0 ? a : b;
+        const res = await postJson(`${api.baseURL}/chat/completions`, { model: MODEL, messages, max_tokens: 1 }, key.secret);
+        await res.text();
+        statuses.push(res.status);
+      }
+    }));
+    const admitted = statuses.filter((s) => s === 200).length;
+    const failedOpen = (await a.inference.metrics.rateLimitFailOpen.get()).values[0]?.value ?? 0;
+    expect(Math.abs(admitted - limit), `admitted ${admitted}, failed open ${failedOpen}`).toBeLessThanOrEqual(limit * 0.02);
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+  });
+
+  it('aborts an early-dispatched request that the limiter then refuses, and does not meter it', async () => {
+    const model = 'limits/slow';
+    const m = await world.addModel(model);
+    const slow = await startSim({ model, ttftMs: 300, ttftSpreadMs: 0 });
+    try {
+      await world.addNode(slow.url, { modelId: m.id });
+      await world.eventually(async () => a.inference.nodes.nodesFor(model).length > 0 && b.inference.nodes.nodesFor(model).length > 0);
+      const key = await world.createKey({ rpmLimit: 20 });
+      // Instance a learns the key is far from its limit; b then uses up the window.
+      expect((await postJson(`${a.baseURL}/chat/completions`, { model, messages, max_tokens: 1 }, key.secret)).status).toBe(200);
+      await Promise.all(Array.from({ length: 19 }, async () => (await postJson(`${b.baseURL}/chat/completions`, { model, messages, max_tokens: 1 }, key.secret)).text()));
+      const before = slow.stats.aborted;
+      const refused = await postJson(`${a.baseURL}/chat/completions`, { model, messages, max_tokens: 1 }, key.secret);
+      expect(refused.status).toBe(429);
+      await world.eventually(async () => slow.stats.aborted === before + 1);
+      const metered = await world.eventually(async () => {
+        const n = await world.prisma.usageRecord.count({ where: { apiKeyId: key.id } });
+        return n === 20 ? n : null;
+      });
+      expect(metered).toBe(20);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('reserves max_tokens up front and gives back what was not used', async () => {
+    const key = await world.createKey({ tpmLimit: 10_000 });
+    const res = await postJson(`${a.baseURL}/chat/completions`, { model: MODEL, messages, max_tokens: 1000 }, key.secret);
+    const body = (await res.json()) as { usage: { total_tokens: number } };
+    const remainingAtAdmission = Number(res.headers.get('x-ratelimit-remaining-tokens'));
+    expect(remainingAtAdmission).toBeLessThanOrEqual(10_000 - 1000);
+    const counter = `${world.redis.prefix}rl:{${key.id}}:t`;
+    const used = await world.eventually(async () => {
+      const v = Number(await a.redis.get(counter));
+      return v === body.usage.total_tokens ? v : null;
+    });
+    expect(used).toBe(body.usage.total_tokens);
+  });
+
+  it('sends all six rate-limit headers on success and on errors after authentication', async () => {
+    const key = await world.createKey();
+    const ok = await postJson(`${a.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret);
+    const missing = await postJson(`${a.baseURL}/chat/completions`, { model: 'nope', messages }, key.secret);
+    for (const res of [ok, missing]) {
+      for (const kind of ['requests', 'tokens']) {
+        for (const h of ['limit', 'remaining', 'reset']) expect(res.headers.get(`x-ratelimit-${h}-${kind}`), `${h}-${kind}`).toMatch(/^\d+s?$/);
+      }
+    }
+    expect(ok.headers.get('x-ratelimit-limit-requests')).toBe('600');
+    expect(ok.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+s$/);
+  });
+});
+
+describe('credits and keys', () => {
+  it('answers 402 insufficient_quota when the credit gate refuses, without calling a node', async () => {
+    const refusing = await world.startApi({
+      creditGate: { assertCanSpend: () => { throw new AppError('INSUFFICIENT_QUOTA', 'Your organization has no credits left.', { detail: 'insufficient_quota' }); } },
+    });
+    const key = await world.createKey();
+    const before = sim.stats.requests;
+    const client = new OpenAI({ apiKey: key.secret, baseURL: refusing.baseURL, maxRetries: 0 });
+    const err = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIError);
+    expect((err as APIError).status).toBe(402);
+    expect((err as APIError).code).toBe('insufficient_quota');
+    expect((err as APIError).type).toBe('insufficient_quota');
+    expect(sim.stats.requests).toBe(before);
+  });
+
+  it('refuses a key revoked elsewhere within a second on another instance', async () => {
+    const key = await world.createKey();
+    for (const api of [a, b]) expect((await postJson(`${api.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret)).status).toBe(200);
+    await world.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+    await a.redis.publish('apiKeyChanged', JSON.stringify({ keyId: key.id, prefix: key.prefix }));
+    await world.eventually(async () => (await postJson(`${b.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret)).status === 401, 1_000);
+  });
+
+  it('answers 401 in OpenAI shape without a key or with a malformed header', async () => {
+    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer not-a-key' }] as Record<string, string>[]) {
+      const res = await fetch(`${a.baseURL}/models`, { headers });
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as { error: { type: string; code: string } };
+      expect(body.error.type).toBe('authentication_error');
+    }
+  });
+});
+
+describe('when Redis is down', () => {
+  it('fails open: requests are served, counted in cic_ratelimit_failopen_total, and still metered', async () => {
+    const redis = await startRedis();
+    const api = await world.startApi({ redisUrl: redis.url });
+    const key = await world.createKey({ rpmLimit: 1 });
+    expect((await postJson(`${api.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret)).status).toBe(200);
+    await redis.stop();
+    await world.eventually(async () => api.redis.status !== 'ready');
+    const res = await postJson(`${api.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-ratelimit-limit-requests')).toBe('1');
+    expect((await api.inference.metrics.rateLimitFailOpen.get()).values[0]?.value).toBeGreaterThanOrEqual(1);
+    const records = await world.eventually(async () => {
+      const r = await world.prisma.usageRecord.findMany({ where: { apiKeyId: key.id } });
+      return r.length === 2 ? r : null;
+    });
+    expect(records.every((r) => r.outcome === 'SUCCESS')).toBe(true);
+    await api.stop();
+  });
+});
+
+describe('when Redis hangs', () => {
+  it('fails open after RATE_LIMIT_TIMEOUT_MS instead of holding the request', async () => {
+    const redis = await startRedis();
+    const api = await world.startApi({ redisUrl: redis.url, env: { RATE_LIMIT_TIMEOUT_MS: '200' } });
+    const admin = new Redis(redis.url);
+    try {
+      const key = await world.createKey();
+      expect((await postJson(`${api.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret)).status).toBe(200);
+      await admin.call('CLIENT', 'PAUSE', '3000', 'ALL');
+      const res = await postJson(`${api.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret);
+      expect(res.status).toBe(200);
+      expect((await api.inference.metrics.rateLimitFailOpen.get()).values[0]?.value).toBeGreaterThanOrEqual(1);
+      await admin.call('CLIENT', 'UNPAUSE');
+      await world.eventually(async () => (await world.prisma.usageRecord.count({ where: { apiKeyId: key.id } })) === 2);
+    } finally {
+      admin.disconnect();
+      await api.stop();
+      await redis.stop();
+    }
+  });
+});
+
+describe('usageUpdated events', () => {
+  it('publishes the organization usage after metering', async () => {
+    const sub = new Redis(world.redis.url);
+    const got: unknown[] = [];
+    sub.on('message', (_c: string, m: string) => got.push(JSON.parse(m)));
+    await sub.subscribe(`usageUpdated:${world.org.id}`);
+    const key = await world.createKey();
+    await (await postJson(`${a.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret)).text();
+    await world.eventually(async () => got.length > 0);
+    expect(got[0]).toMatchObject({ organizationId: world.org.id });
+    sub.disconnect();
+  });
+});
