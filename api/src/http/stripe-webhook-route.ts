@@ -1,7 +1,7 @@
 import type { PrismaClient } from '@cic/db';
 import type { Redis } from 'ioredis';
 import Stripe from 'stripe';
-import { readRawBody } from '../billing-http/read-raw-body.ts';
+import { readRawBody } from './read-body.ts';
 import { AppError } from '../errors.ts';
 import { eventTypeLabel, type BillingMetrics } from '../services/billing/billing-metrics.ts';
 import { publishBillingChanged } from '../services/billing/publish-billing-changed.ts';

@@ -116,6 +116,8 @@ describe('402 through /v1 with the billing gate', () => {
     try {
       await iw.addNode(sim.url);
       const key = await iw.createKey();
+      // The inference world starts funded; this organization has spent it all.
+      await iw.prisma.billingAccount.update({ where: { organizationId: iw.org.id }, data: { balanceMicros: 0n } });
       const cache = new BalanceCache({ prisma: iw.prisma, subscriber: w.redis.duplicate(), log: silentLog, ttlMs: 60_000 });
       await cache.start();
       const api = await iw.startApi({ creditGate: cache, redisUrl: w.redisUrl });
@@ -140,6 +142,24 @@ describe('402 through /v1 with the billing gate', () => {
         await cache.stop();
       }
     } finally {
+      await sim.close();
+    }
+  });
+
+  it('buildApi enforces credits by default: a frozen organization gets 402 without any gate passed in', async () => {
+    const sim = await startSim();
+    try {
+      await iw.addNode(sim.url);
+      const key = await iw.createKey();
+      await iw.prisma.billingAccount.update({ where: { organizationId: iw.org.id }, data: { balanceMicros: 1_000_000n } });
+      await iw.prisma.organization.update({ where: { id: iw.org.id }, data: { frozenAt: new Date(), frozenReason: 'dispute' } });
+      const api = await iw.startApi();
+      const body = { model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 };
+      const refused = await postJson(`${api.baseURL}/chat/completions`, body, key.secret);
+      expect(refused.status).toBe(402);
+      expect(((await refused.json()) as { error: { type: string } }).error.type).toBe('insufficient_quota');
+    } finally {
+      await iw.prisma.organization.update({ where: { id: iw.org.id }, data: { frozenAt: null, frozenReason: null } });
       await sim.close();
     }
   });
