@@ -8,17 +8,12 @@
  *   npx tsx loadtests/inference-bench.ts [--requests-c1 N] [--requests-c64 N] [--rounds N]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPrismaClient } from '@cic/db';
-import { deployMigrations } from '@cic/db/migrate';
 import { generateKey } from '@cic/api/services/api-keys/key-format';
 import { postLedgerEntry } from '@cic/api/services/billing/ledger';
-import { startPostgres } from '../scripts/lib/postgres.mjs';
-import { startRedis } from '../scripts/lib/redis.mjs';
-import { spawnApi, spawnBareProxy, spawnSimulator, type BenchChild } from './src/inference-bench/bench-processes.ts';
+import { startLocalStores } from './src/local-stores.ts';
+import { spawnApi, spawnListening, spawnSimulator } from './src/processes.ts';
 import { measureStream, type StreamLoadResult } from './src/inference-bench/measure-stream.ts';
 
 const { values } = parseArgs({
@@ -29,19 +24,16 @@ const C64 = Number(values['requests-c64']);
 const ROUNDS = Number(values.rounds);
 const MODEL = 'bench/sim-64';
 
-const dir = mkdtempSync(join(tmpdir(), 'cic-inference-bench-'));
-const children: BenchChild[] = [];
+const children: { stop(): Promise<void> }[] = [];
 const log = (m: string) => console.error(`[bench] ${m}`);
 
 try {
-  const pg = await startPostgres({ dir, fsync: false });
-  const redis = await startRedis();
-  children.push({ url: pg.url, stop: pg.stop }, { url: redis.url, stop: redis.stop });
-  await deployMigrations({ databaseUrl: pg.url });
-  const sim = await spawnSimulator(['--model', MODEL, '--ttft-ms', '0', '--ttft-spread-ms', '0', '--itl-ms', '0', '--itl-spread-ms', '0', '--output-tokens', '64', '--max-num-seqs', '256']);
+  const stores = await startLocalStores();
+  children.push(stores);
+  const sim = await spawnSimulator('simulator', ['--model', MODEL, '--ttft-ms', '0', '--ttft-spread-ms', '0', '--itl-ms', '0', '--itl-spread-ms', '0', '--output-tokens', '64', '--max-num-seqs', '256']);
   children.push(sim);
 
-  const prisma = createPrismaClient({ databaseUrl: pg.url, poolSize: 2 });
+  const prisma = createPrismaClient({ databaseUrl: stores.databaseUrl, poolSize: 2 });
   const org = await prisma.organization.create({ data: { name: 'Bench', slug: 'bench', billingAccount: { create: {} } } });
   // Credits, so a credit gate wired by billing admits the benchmark's requests (its check stays on the path).
   await postLedgerEntry(prisma, { organizationId: org.id, type: 'ADJUSTMENT', amountMicros: 1_000_000_000n, sourceId: 'bench-grant', description: 'Benchmark credit' });
@@ -51,9 +43,9 @@ try {
   await prisma.apiKey.create({ data: { organizationId: org.id, name: 'bench', prefix: key.prefix, secretHash: key.secretHash, rpmLimit: 100_000_000, tpmLimit: 2_000_000_000 } });
   await prisma.$disconnect();
 
-  const bare = await spawnBareProxy(sim.url);
+  const bare = await spawnListening('bare-proxy', 'loadtests/src/inference-bench/bare-proxy.ts', [sim.url]);
   children.push(bare);
-  const api = await spawnApi({ DATABASE_URL: pg.url, REDIS_URL: redis.url, SESSION_TOKEN_SECRET: randomBytes(32).toString('hex') });
+  const api = await spawnApi('api', { DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, SESSION_TOKEN_SECRET: randomBytes(32).toString('hex') });
   children.push(api);
   log(`simulator ${sim.url}, api ${api.url}`);
 
@@ -95,5 +87,4 @@ try {
   console.log(`\nTargets: added TTFT p50 at c=1 <= 1.5 ms; req/s at c=64 >= 50 % of direct.`);
 } finally {
   for (const c of children.reverse()) await c.stop().catch(() => undefined);
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -2,21 +2,62 @@ import { createServer } from 'node:http';
 import { createPrismaClient } from '@cic/db';
 import { createRedis } from '@cic/api/lib/redis';
 import type { Logger } from '@cic/api/logger';
+import { NODE_LIFECYCLE_QUEUE } from '@cic/api/services/nodes/node-jobs';
+import { Queue, Worker } from 'bullmq';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { JOB_CATALOG, MAINTENANCE_QUEUE, SCHEDULES } from './catalog.ts';
 import type { JobsConfig } from './config.ts';
+import { ensureLocalNode } from './ensure-local-node.ts';
+import { reconcileLocalNodes } from './handlers/reconcile-nodes.ts';
+import { createJobsMetrics } from './metrics.ts';
+import { createProcessor } from './processor.ts';
+import { createDrivers } from './providers/index.ts';
 import { assertNoEviction } from './redis-policy.ts';
+import { stopLocalNodes } from './stop-local-nodes.ts';
 
 export interface BuildWorkersOptions {
   config: JobsConfig;
   log: Logger;
 }
 
+/** Per-queue concurrency: launches wait minutes on sky/vLLM, periodic jobs are short. */
+const CONCURRENCY: Record<string, number> = { [NODE_LIFECYCLE_QUEUE]: 8, [MAINTENANCE_QUEUE]: 3 };
+
 /** Wires the job workers and their /metrics + /healthz server. Returns `{ start, stop }`. */
 export function buildWorkers({ config, log }: BuildWorkersOptions) {
   const prisma = createPrismaClient({ databaseUrl: config.DATABASE_URL, poolSize: 5 });
+  // BullMQ needs maxRetriesPerRequest: null: its blocking commands must wait across reconnects.
   const redis = createRedis(config.REDIS_URL, log, { maxRetriesPerRequest: null });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const drivers = createDrivers(config);
+  const queues = [NODE_LIFECYCLE_QUEUE, MAINTENANCE_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: config.BULLMQ_PREFIX }));
+  const metrics = createJobsMetrics(registry, () => queues);
+  const processor = createProcessor({ prisma, redis, config, log, drivers, metrics });
+  const workers = queues.map((queue) => new Worker(queue.name, processor, {
+    connection: redis,
+    prefix: config.BULLMQ_PREFIX,
+    concurrency: CONCURRENCY[queue.name] ?? 1,
+    autorun: false,
+    lockDuration: config.JOBS_LOCK_DURATION_MS,
+    stalledInterval: config.JOBS_STALLED_INTERVAL_MS,
+    // A worker crash mid-launch stalls the job; allow two such crashes before failing it.
+    maxStalledCount: 2,
+  }));
+  for (const queue of queues) queue.on('error', (err) => log.warn({ err: err.message, queue: queue.name }, 'queue error'));
+  for (const worker of workers) {
+    worker.on('error', (err) => log.warn({ err: err.message, queue: worker.name }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) log.error({ jobId: job.id, job: job.name, err: err.message }, 'job failed for good');
+    });
+  }
+
+  const upsertSchedulers = async () => {
+    for (const { name, every } of SCHEDULES) {
+      const { attempts, backoff } = JOB_CATALOG[name];
+      await queues[1]!.upsertJobScheduler(name, { every: every(config) }, { name, data: {}, opts: { attempts, backoff, removeOnComplete: 100, removeOnFail: 500 } });
+    }
+  };
 
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
@@ -35,16 +76,43 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
     prisma,
     redis,
     registry,
+    queues,
+    drivers,
+    /** The handlers' context, for running one handler directly (tests, start-up reconcile). */
+    handlerContext: (signal: AbortSignal) => ({ prisma, redis, config, log, drivers, metrics, signal }),
     async start(): Promise<{ url: string }> {
       await assertNoEviction(redis);
+      await upsertSchedulers();
+      // A Redis that restarted without its data (no persistence) lost the schedulers: put them back.
+      redis.on('ready', () => void upsertSchedulers().catch((err: unknown) => log.warn({ err }, 'could not restore job schedulers')));
+      // Before anything routes to them (and before LOCAL_NODE_AT_BOOT looks): local nodes of a previous
+      // worker process are gone. SkyPilot waits for the periodic reconcile: `sky status` can take minutes.
+      await reconcileLocalNodes({ prisma, redis, config, log, drivers, metrics, signal: AbortSignal.timeout(60_000) })
+        .catch((err: unknown) => log.warn({ err }, 'start-up reconcile failed'));
+      for (const worker of workers) void worker.run();
+      if (config.LOCAL_NODE_AT_BOOT) await ensureLocalNode({ prisma, queue: queues[0]!, log });
       await new Promise<void>((resolve) => server.listen(config.JOBS_PORT, config.HOST, resolve));
       const addr = server.address();
       const url = `http://${config.HOST}:${typeof addr === 'object' && addr ? addr.port : config.JOBS_PORT}`;
       log.info({ url }, 'job workers started');
       return { url };
     },
+    /** Lets in-flight jobs finish for SHUTDOWN_GRACE_SECONDS, then hands the rest back (they stall and are retried elsewhere). */
     async stop(): Promise<void> {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      const timedOut = await Promise.race([
+        graceful.then(() => false),
+        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), config.SHUTDOWN_GRACE_SECONDS * 1000); }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        log.warn('in-flight jobs did not finish within the grace period: handing them back');
+        await Promise.all(workers.map((w) => w.close(true)));
+      }
+      await stopLocalNodes({ prisma, redis, local: drivers.local, log }).catch((err: unknown) => log.warn({ err }, 'stopping local nodes failed'));
+      await Promise.all(queues.map((q) => q.close()));
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([prisma.$disconnect(), redis.quit()]);
       log.info('job workers stopped');
     },

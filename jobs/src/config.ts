@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { logLevelVar, parseEnv, portVar, urlVar } from '@cic/api/lib/env';
+import { boolVar, logLevelVar, parseEnv, portVar, urlVar } from '@cic/api/lib/env';
+
+const seconds = (fallback: number) => z.coerce.number().positive('expected a positive number of seconds').default(fallback);
+const millis = (fallback: number) => z.coerce.number().int().min(100, 'expected at least 100 ms').default(fallback);
 
 export const jobsEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -9,7 +12,37 @@ export const jobsEnvSchema = z.object({
   DATABASE_URL: urlVar(['postgres', 'postgresql']),
   REDIS_URL: urlVar(['redis', 'rediss']),
   LOG_LEVEL: logLevelVar,
-  SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive('expected a positive number of seconds').default(30),
+  SHUTDOWN_GRACE_SECONDS: seconds(30),
+  /** BullMQ key prefix; must equal the API's BULLMQ_PREFIX (the API enqueues node launches). */
+  BULLMQ_PREFIX: z.string().min(1).default('bull'),
+  /** A worker that holds a job longer than this without renewing its lock is presumed dead (stalled job → retried). */
+  JOBS_LOCK_DURATION_MS: millis(30_000),
+  /** How often workers look for stalled jobs of crashed workers. */
+  JOBS_STALLED_INTERVAL_MS: millis(30_000),
+  /** Repeat interval of the node health check. */
+  HEALTH_CHECK_INTERVAL_MS: millis(5_000),
+  /** Repeat interval of the provider reconcile (sky status vs. database). */
+  RECONCILE_INTERVAL_MS: millis(60_000),
+  /** Repeat interval of the usage rollup. */
+  USAGE_ROLLUP_INTERVAL_MS: millis(30_000),
+  /** Consecutive failed health checks before a READY node becomes UNHEALTHY. */
+  HEALTH_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(3),
+  /** Timeout of one health probe (/health or /metrics). */
+  HEALTH_PROBE_TIMEOUT_MS: millis(2_000),
+  /** The SkyPilot CLI; found on PATH when unset. */
+  SKY_BIN: z.string().min(1).default('sky'),
+  /** Upper bound of `sky launch` (provisioning a GPU VM can take many minutes). */
+  SKY_LAUNCH_TIMEOUT_SECONDS: seconds(1800),
+  /** Upper bound of the other sky commands (status, down). */
+  SKY_COMMAND_TIMEOUT_SECONDS: seconds(300),
+  /** Pass `--retry-until-up` to `sky launch` (keep trying other zones/regions until capacity is found). */
+  SKY_RETRY_UNTIL_UP: boolVar(false),
+  /** How long a started node may take to answer /health and list its model on /v1/models. */
+  NODE_READY_TIMEOUT_SECONDS: seconds(900),
+  /** Longest wait for in-flight requests to finish while DRAINING before the node is torn down anyway. */
+  DRAIN_TIMEOUT_SECONDS: seconds(120),
+  /** Launch one local simulated node for the default model at start-up when none is live (npm start). */
+  LOCAL_NODE_AT_BOOT: boolVar(false),
 });
 
 export type JobsConfig = z.infer<typeof jobsEnvSchema>;

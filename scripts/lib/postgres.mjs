@@ -64,9 +64,13 @@ export async function startPostgres({ dir, log = () => {}, database = 'cic', fsy
   }
   const adminUrl = (db) => `postgresql://postgres@127.0.0.1:${port}/${db}`;
   const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: adminUrl('postgres') });
+  // The port accepts connections a moment before the server takes queries: retry with a fresh client
+  // (a pg.Client cannot connect twice).
+  let client;
   for (let i = 0; ; i++) {
+    client = new pg.Client({ connectionString: adminUrl('postgres') });
     try { await client.connect(); break; } catch (err) {
+      await client.end().catch(() => {});
       if (i > 50) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }

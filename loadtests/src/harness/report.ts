@@ -35,7 +35,10 @@ export function renderReport(result: LoadResult, info: RunInfo) {
   for (const s of errorsOthers) byStatus.set(s.error ? `${s.status} ${s.error}` : String(s.status), (byStatus.get(String(s.status)) ?? 0) + 1);
   const over429 = over.filter((s) => s.status === 429).length;
   const overOk = over.filter(ok).length;
-  const overWindow = Math.max(1, (Math.max(...over.map((s) => s.at)) - Math.min(...over.map((s) => s.at))) / 60);
+  // Windows are one minute from the key's first request: count admissions per window.
+  const firstOver = Math.min(...over.map((s) => s.at));
+  const windows = new Map<number, number>();
+  for (const s of over.filter(ok)) windows.set(Math.floor((s.at - firstOver) / 60), (windows.get(Math.floor((s.at - firstOver) / 60)) ?? 0) + 1);
 
   const charts = {
     'throughput.svg': lineChart({
@@ -71,7 +74,7 @@ export function renderReport(result: LoadResult, info: RunInfo) {
     ['TTFT p50 / p99, streamed (ms)', `${round(percentile(ttftStream, 50))} / ${round(percentile(ttftStream, 99))}`],
     ['errors, keys within limits', errorsOthers.length],
     ['429s to keys within limits', others.filter((s) => s.status === 429).length],
-    [`over-limit key (${info.overLimitRpm} RPM): admitted / 429`, `${overOk} / ${over429} (admitted ≈ ${round(overOk / overWindow)} per minute)`],
+    [`over-limit key (limit ${info.overLimitRpm} per minute): admitted / 429`, `${overOk} / ${over429}; admitted per minute window: ${[...windows.values()].join(', ') || 0}`],
   ];
   const markdown = [
     `# ${info.title}`,

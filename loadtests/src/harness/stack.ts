@@ -1,17 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createPrismaClient } from '@cic/db';
-import { deployMigrations } from '@cic/db/migrate';
 import { generateKey } from '@cic/api/services/api-keys/key-format';
 import { bootstrapPlatform } from '@cic/api/services/bootstrap/bootstrap-platform';
 import { DEFAULT_MODELS, LOCAL_NODE_MODEL } from '@cic/api/services/bootstrap/default-models';
-import { freePort } from '../../../scripts/lib/net.mjs';
-import { startPostgres } from '../../../scripts/lib/postgres.mjs';
-import { startRedis } from '../../../scripts/lib/redis.mjs';
-import { waitForHttp } from '../../../scripts/lib/wait-http.mjs';
+import { startLocalStores } from '../local-stores.ts';
+import { spawnApi, spawnSimulator, type Child } from '../processes.ts';
 import { startBalancer } from './balancer.ts';
-import { spawnSimulator, spawnTs, type Child } from './processes.ts';
 
 export interface StackOptions {
   apiInstances: number;
@@ -39,17 +32,10 @@ export interface Stack {
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const stops: (() => Promise<void>)[] = [];
-  const pgDir = mkdtempSync(join(tmpdir(), 'cic-load-pg-'));
-  const pg = await startPostgres({ dir: pgDir, fsync: false });
-  stops.push(async () => {
-    await pg.stop();
-    rmSync(pgDir, { recursive: true, force: true });
-  });
-  const redis = await startRedis();
-  stops.push(redis.stop);
-  await deployMigrations({ databaseUrl: pg.url });
+  const stores = await startLocalStores();
+  stops.push(stores.stop);
 
-  const prisma = createPrismaClient({ databaseUrl: pg.url, poolSize: 2 });
+  const prisma = createPrismaClient({ databaseUrl: stores.databaseUrl, poolSize: 2 });
   const boot = await bootstrapPlatform({ prisma, adminEmail: 'load@cic.local', models: DEFAULT_MODELS, initialCreditMicros: 1_000_000_000_000n });
   const keys = [];
   for (const k of options.keys) {
@@ -72,26 +58,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
   await prisma.$disconnect();
 
-  const apiUrls: string[] = [];
-  const apis: Child[] = [];
-  for (let i = 0; i < options.apiInstances; i++) {
-    const port = await freePort();
-    const api = spawnTs(`api-${i}`, 'api/src/main.ts', [], {
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: pg.url,
-      REDIS_URL: redis.url,
-      LOG_LEVEL: 'warn',
-      SESSION_TOKEN_SECRET: 'load-test-session-secret-0123456789abcdef',
-      ...options.apiEnv,
-    });
-    apis.push(api);
-    apiUrls.push(`http://127.0.0.1:${port}`);
-  }
+  const apis: (Child & { url: string })[] = [];
   stops.push(async () => {
     await Promise.all(apis.map((a) => a.stop()));
   });
-  for (const url of apiUrls) await waitForHttp(`${url}/readyz`, { timeoutMs: 60_000 });
+  for (let i = 0; i < options.apiInstances; i++) {
+    apis.push(await spawnApi(`api-${i}`, {
+      DATABASE_URL: stores.databaseUrl,
+      REDIS_URL: stores.redisUrl,
+      SESSION_TOKEN_SECRET: 'load-test-session-secret-0123456789abcdef',
+      ...options.apiEnv,
+    }));
+  }
+  const apiUrls = apis.map((a) => a.url);
   const balancer = await startBalancer(apiUrls.map((u) => ({ host: '127.0.0.1', port: Number(new URL(u).port) })));
   stops.push(balancer.close);
 

@@ -1,0 +1,18 @@
+import type { PrismaClient } from '@cic/db';
+import type { Logger } from '@cic/api/logger';
+import type { Redis } from 'ioredis';
+import type { JobsConfig } from '../config.ts';
+import type { JobsMetrics } from '../metrics.ts';
+import type { Drivers } from '../providers/index.ts';
+
+/** What every job handler gets. */
+export interface JobContext {
+  prisma: PrismaClient;
+  redis: Redis;
+  config: JobsConfig;
+  log: Logger;
+  drivers: Drivers;
+  metrics: JobsMetrics;
+  /** Aborts on the job's timeout. */
+  signal: AbortSignal;
+}

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { NodeDriver } from './types.ts';
+import { ProviderError } from './types.ts';
+
+const SIMULATOR_MAIN = fileURLToPath(new URL('../../../api/src/simulator/main.ts', import.meta.url));
+
+interface LocalChild {
+  child: ChildProcess;
+  url: string;
+}
+
+export interface LocalDriver extends NodeDriver {
+  /** Cluster names of the simulators this worker runs. */
+  running(): string[];
+  /** Stops every simulator this worker started (worker shutdown). */
+  stopAll(): Promise<void>;
+}
+
+const stop = (child: ChildProcess): Promise<void> => new Promise((resolve) => {
+  if (child.exitCode !== null || child.signalCode !== null) return resolve();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  child.once('exit', () => { clearTimeout(timer); resolve(); });
+  child.kill('SIGTERM');
+});
+
+/**
+ * Nodes that are vLLM simulator child processes of this worker, on a free loopback port: the same
+ * lifecycle as a cloud node on one machine (npm start, tests). Children live and die with the worker:
+ * after a restart, reconcile finds their pid gone and marks the node FAILED.
+ */
+export function localDriver(): LocalDriver {
+  const children = new Map<string, LocalChild>();
+
+  return {
+    async launch({ node, config, signal, log }) {
+      const existing = children.get(node.clusterName);
+      if (existing && existing.child.exitCode === null) return { endpointUrl: existing.url, config: { localPid: existing.child.pid } };
+      const args = ['--import', 'tsx', SIMULATOR_MAIN, '--host', '127.0.0.1', '--port', '0', '--model', node.model.name, ...config.vllmArgs];
+      await log(`starting simulator: node ${args.slice(2).join(' ')}`);
+      // Not bound to the job's signal: the child must outlive the job that started it.
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const onAbort = () => child.kill('SIGKILL');
+      signal.addEventListener('abort', onAbort, { once: true });
+      const url = await new Promise<string>((resolve, reject) => {
+        const stderr: string[] = [];
+        createInterface({ input: child.stderr! }).on('line', (line) => { stderr.push(line); void log(line); });
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          try {
+            const msg = JSON.parse(line) as { event?: string; url?: string };
+            if (msg.event === 'listening' && msg.url) resolve(msg.url);
+          } catch { /* not the listening line */ }
+        });
+        child.once('error', (err) => reject(new ProviderError(`simulator failed to start: ${err.message}`)));
+        child.once('exit', (code, sig) => reject(new ProviderError(`simulator exited (${sig ?? `code ${code}`}): ${stderr.slice(-3).join(' | ')}`)));
+      }).finally(() => signal.removeEventListener('abort', onAbort));
+      children.set(node.clusterName, { child, url });
+      child.once('exit', () => children.delete(node.clusterName));
+      await log(`simulator pid ${child.pid} listening on ${url}`);
+      return { endpointUrl: url, config: { localPid: child.pid } };
+    },
+    async terminate({ node, config, log }) {
+      const entry = children.get(node.clusterName);
+      if (entry) {
+        await stop(entry.child);
+        await log(`simulator pid ${entry.child.pid} stopped`);
+      } else if (config.localPid && isAlive(config.localPid)) {
+        // Started by a previous worker process on this machine.
+        process.kill(config.localPid, 'SIGTERM');
+        await log(`simulator pid ${config.localPid} (previous worker) sent SIGTERM`);
+      } else {
+        await log('simulator process already gone');
+      }
+    },
+    running: () => [...children.keys()],
+    async stopAll() {
+      await Promise.all([...children.values()].map((c) => stop(c.child)));
+    },
+  };
+}
+
+/** Whether a process with this pid exists (signal 0 only checks). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

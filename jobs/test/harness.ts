@@ -1,0 +1,90 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NodeProvider, NodeStatus, PrismaClient } from '@cic/db';
+import { testRedis } from '@cic/db/testing';
+import { enqueueNodeLaunch, enqueueNodeTerminate } from '@cic/api/services/nodes/node-jobs';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { buildWorkers } from '../src/app.ts';
+import { loadJobsConfig } from '../src/config.ts';
+
+export const FAKE_SKY = fileURLToPath(new URL('./fixtures/fake-sky', import.meta.url));
+export const MODEL = 'cic/sim-echo-1';
+
+/** A fake-sky state dir for this test file (the sky child inherits FAKE_SKY_STATE from process.env). */
+export function fakeSkyState() {
+  const dir = mkdtempSync(join(tmpdir(), 'fake-sky-'));
+  process.env.FAKE_SKY_STATE = dir;
+  return {
+    dir,
+    control(value: { fail?: Record<string, string>; hang?: string[]; launchDelayMs?: number; endpoint?: string }) {
+      writeFileSync(join(dir, 'control.json'), JSON.stringify(value));
+    },
+    clusters(): { name: string; status: string }[] {
+      const d = join(dir, 'clusters');
+      return existsSync(d) ? readdirSync(d).map((f) => JSON.parse(readFileSync(join(d, f), 'utf8')) as { name: string; status: string }) : [];
+    },
+    calls(): string[][] {
+      const f = join(dir, 'calls.log');
+      return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { argv: string[] }).argv) : [];
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Test config: fast schedules, short timeouts, an isolated BullMQ prefix. */
+export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}, redisUrl = testRedis().url) {
+  return loadJobsConfig({
+    JOBS_PORT: '0', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, BULLMQ_PREFIX: `t${Math.random().toString(36).slice(2)}`,
+    SKY_BIN: FAKE_SKY, HEALTH_CHECK_INTERVAL_MS: '300', RECONCILE_INTERVAL_MS: '3600000', USAGE_ROLLUP_INTERVAL_MS: '3600000',
+    HEALTH_PROBE_TIMEOUT_MS: '1000', NODE_READY_TIMEOUT_SECONDS: '20', DRAIN_TIMEOUT_SECONDS: '5', SHUTDOWN_GRACE_SECONDS: '5',
+    SKY_LAUNCH_TIMEOUT_SECONDS: '20', SKY_COMMAND_TIMEOUT_SECONDS: '20', ...overrides,
+  });
+}
+
+export function startTestWorkers(config: ReturnType<typeof testConfig>) {
+  return buildWorkers({ config, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+}
+
+export async function ensureModel(prisma: PrismaClient, name = MODEL) {
+  return prisma.servedModel.upsert({ where: { name }, update: {}, create: { name, promptPriceMicros: 100_000n, completionPriceMicros: 300_000n } });
+}
+
+/** What the GraphQL launchNode mutation does: a PENDING row, then `node.launch`. */
+export async function createNode(prisma: PrismaClient, provider: NodeProvider, config: object = {}, extra: { accelerator?: string } = {}) {
+  const model = await ensureModel(prisma);
+  return prisma.node.create({
+    data: { provider, modelId: model.id, clusterName: `cic-test-${Math.random().toString(36).slice(2, 10)}`, config, accelerator: extra.accelerator ?? null },
+  });
+}
+
+export { enqueueNodeLaunch, enqueueNodeTerminate };
+
+/** Polls the node until it reaches one of `statuses` (the test's own timeout bounds the wait). */
+export async function waitForStatus(prisma: PrismaClient, nodeId: string, statuses: NodeStatus[]) {
+  for (;;) {
+    const node = await prisma.node.findUniqueOrThrow({ where: { id: nodeId } });
+    if (statuses.includes(node.status)) return node;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Collects the node's live events from its Redis channel, in publish order. */
+export async function subscribeNodeEvents(redisUrl: string, nodeId: string) {
+  const sub = new Redis(redisUrl);
+  const events: { kind: string; message: string; toStatus: string | null }[] = [];
+  sub.on('message', (_channel, message: string) => events.push(JSON.parse(message) as (typeof events)[number]));
+  await sub.subscribe(`nodeEvents:${nodeId}`);
+  const transitions = () => events.filter((e) => e.kind === 'TRANSITION').map((e) => e.toStatus);
+  return {
+    events,
+    /** The statuses published so far, once at least `count` arrived (publishing follows the commit). */
+    async transitions(count = 0) {
+      while (transitions().length < count) await new Promise((r) => setTimeout(r, 20));
+      return transitions();
+    },
+    close: () => sub.quit(),
+  };
+}

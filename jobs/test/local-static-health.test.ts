@@ -1,0 +1,133 @@
+import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
+import { createSimulator, type Simulator } from '@cic/api/simulator/server';
+import { transitionNode } from '@cic/api/services/nodes/node-state-machine';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../src/providers/local-driver.ts';
+import { probeVllm } from '../src/vllm-probe.ts';
+import { createNode, enqueueNodeLaunch, enqueueNodeTerminate, MODEL, startTestWorkers, subscribeNodeEvents, testConfig, waitForStatus } from './harness.ts';
+
+let db: TestDatabase;
+let workers: ReturnType<typeof startTestWorkers>;
+let config: ReturnType<typeof testConfig>;
+const sims: Simulator[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  config = testConfig(db.url, { HEALTH_FAILURE_THRESHOLD: '2' });
+  workers = startTestWorkers(config);
+  await workers.start();
+});
+afterAll(async () => {
+  await workers?.stop();
+  await Promise.all(sims.map((s) => s.close()));
+  await db?.drop();
+});
+const lifecycle = () => workers.queues[0]!;
+
+describe('local provider', () => {
+  it('runs the simulator as a child process: READY, serves the model, stopped on terminate', async () => {
+    const node = await createNode(db.prisma, 'LOCAL');
+    const live = await subscribeNodeEvents(config.REDIS_URL, node.id);
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+    expect(ready.status).toBe('READY');
+    expect(await live.transitions(3)).toEqual(['PROVISIONING', 'STARTING', 'READY']);
+    const models = (await (await fetch(`${ready.endpointUrl}/v1/models`)).json()) as { data: { id: string }[] };
+    expect(models.data.map((m) => m.id)).toEqual([MODEL]);
+    const pid = (ready.config as { localPid: number }).localPid;
+    expect(isAlive(pid)).toBe(true);
+
+    await transitionNode({ prisma: db.prisma, redis: workers.redis, nodeId: node.id, to: 'DRAINING', reason: 'test' });
+    await enqueueNodeTerminate(lifecycle(), node.id);
+    expect((await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED'])).status).toBe('TERMINATED');
+    expect(isAlive(pid)).toBe(false);
+    expect(await live.transitions(6)).toEqual(['PROVISIONING', 'STARTING', 'READY', 'DRAINING', 'TERMINATING', 'TERMINATED']);
+    await live.close();
+  });
+
+  it('reconcile fails a local node whose simulator process died', async () => {
+    const node = await createNode(db.prisma, 'LOCAL');
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+    const pid = (ready.config as { localPid: number }).localPid;
+    process.kill(pid, 'SIGKILL');
+    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+    const { vanished } = await (await import('../src/handlers/reconcile-nodes.ts')).handleReconcile(workers.handlerContext(AbortSignal.timeout(10_000)));
+    expect(vanished).toBeGreaterThanOrEqual(1);
+    const failed = await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } });
+    expect(failed.status).toBe('FAILED');
+    expect(failed.statusReason).toContain(`simulator process ${pid} is gone`);
+  });
+});
+
+describe('static provider and the health checker', () => {
+  it('registers an existing server, records its load, goes UNHEALTHY when it stops answering and READY when it recovers', async () => {
+    const sim = await createSimulator({ model: MODEL });
+    sims.push(sim);
+    const node = await createNode(db.prisma, 'STATIC', { baseUrl: `${sim.url}/v1` });
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+    expect(ready.status).toBe('READY');
+    expect(ready.endpointUrl).toBe(sim.url);
+    // The repeatable health check records the load.
+    for (;;) {
+      const n = await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } });
+      if (n.lastHealthAt) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    sim.killEngine();
+    const unhealthy = await waitForStatus(db.prisma, node.id, ['UNHEALTHY']);
+    expect(unhealthy.healthFailures).toBeGreaterThanOrEqual(2);
+    expect(unhealthy.statusReason).toMatch(/failed health checks: GET \/health answered 503/);
+    sim.reviveEngine();
+    const back = await waitForStatus(db.prisma, node.id, ['READY']);
+    expect(back.healthFailures).toBe(0);
+    expect(back.statusReason).toBe('health check passed again');
+  });
+
+  it('a STATIC node without baseUrl fails with a clear reason', async () => {
+    const node = await createNode(db.prisma, 'STATIC');
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    const failed = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+    expect(failed.statusReason).toBe("a STATIC node needs config.baseUrl (the vLLM server's base URL)");
+  });
+
+  it('an invalid node config fails the launch with the offending field', async () => {
+    const node = await createNode(db.prisma, 'STATIC', { baseUrl: 'ftp://x', secretEnvNames: ['not a name'] });
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    const failed = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+    expect(failed.statusReason).toMatch(/^invalid node config: .*secretEnvNames/);
+  });
+});
+
+describe('drain before teardown', () => {
+  it('a DRAINING node is torn down only after its in-flight request finished', async () => {
+    const sim = await createSimulator({ model: MODEL, itlMs: 40, itlSpreadMs: 0 });
+    sims.push(sim);
+    const node = await createNode(db.prisma, 'STATIC', { baseUrl: sim.url });
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    await waitForStatus(db.prisma, node.id, ['READY']);
+    let statusWhenFinished: string | undefined;
+    const inflight = fetch(`${sim.url}/v1/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODEL, prompt: 'hello', max_tokens: 40, ignore_eos: true }),
+    }).then((r) => r.text()).then(async () => {
+      statusWhenFinished = (await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } })).status;
+    });
+    while ((await probeVllm(sim.url, 1000)).running < 1) await new Promise((r) => setTimeout(r, 20));
+    await transitionNode({ prisma: db.prisma, redis: workers.redis, nodeId: node.id, to: 'DRAINING', reason: 'test' });
+    await enqueueNodeTerminate(lifecycle(), node.id);
+    expect((await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED'])).status).toBe('TERMINATED');
+    await inflight;
+    expect(statusWhenFinished).toBe('DRAINING');
+  });
+});
+
+describe('workers /metrics', () => {
+  it('exposes queue depth, job durations and failures', async () => {
+    const text = await workers.registry.metrics();
+    expect(text).toMatch(/cic_jobs_queue_depth\{queue="node-lifecycle",state="completed"\} [1-9]/);
+    expect(text).toMatch(/cic_job_duration_seconds_count\{queue="maintenance",name="nodes.health-check",outcome="completed"\} [1-9]/);
+    expect(text).toMatch(/cic_jobs_failed_total\{queue="node-lifecycle",name="node.launch"\} [1-9]/);
+  });
+});

@@ -1,0 +1,132 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { transitionNode } from '@cic/api/services/nodes/node-state-machine';
+import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
+import { createSimulator, type Simulator } from '@cic/api/simulator/server';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handleReconcile } from '../src/handlers/reconcile-nodes.ts';
+import { createNode, enqueueNodeLaunch, enqueueNodeTerminate, fakeSkyState, MODEL, startTestWorkers, subscribeNodeEvents, testConfig, waitForStatus } from './harness.ts';
+
+let db: TestDatabase;
+let sim: Simulator;
+let workers: ReturnType<typeof startTestWorkers>;
+let config: ReturnType<typeof testConfig>;
+const sky = fakeSkyState();
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sim = await createSimulator({ model: MODEL });
+  process.env.HF_TOKEN = 'hf_secret_value_never_logged';
+  config = testConfig(db.url, { SKY_LAUNCH_TIMEOUT_SECONDS: '2', NODE_READY_TIMEOUT_SECONDS: '3' });
+  workers = startTestWorkers(config);
+  await workers.start();
+});
+afterAll(async () => {
+  await workers?.stop();
+  await sim?.close();
+  await db?.drop();
+  sky.remove();
+});
+beforeEach(() => sky.control({ endpoint: new URL(sim.url).host }));
+
+const lifecycle = () => workers.queues[0]!;
+const events = (nodeId: string) => db.prisma.nodeEvent.findMany({ where: { nodeId }, orderBy: { createdAt: 'asc' } });
+
+describe('SkyPilot provider through the fake sky CLI', () => {
+  it('walks PENDING → PROVISIONING → STARTING → READY, streams sky output, then drains and tears down', async () => {
+    const node = await createNode(db.prisma, 'SKYPILOT', { vllmArgs: ['--max-model-len', '4096'] }, { accelerator: 'H100:1' });
+    const live = await subscribeNodeEvents(config.REDIS_URL, node.id);
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+    expect(ready.status).toBe('READY');
+    expect(ready.endpointUrl).toBe(sim.url);
+    expect(await live.transitions(3)).toEqual(['PROVISIONING', 'STARTING', 'READY']);
+    const messages = live.events.map((e) => e.message);
+    expect(messages).toContain(`✓ Cluster launched: ${node.clusterName}.  View logs: sky logs --provision ${node.clusterName}`);
+    expect(messages.join('\n')).not.toContain('hf_secret_value_never_logged');
+    const launch = sky.calls().find((argv) => argv[0] === 'launch')!;
+    expect(launch.slice(0, 3)).toEqual(['launch', '-c', node.clusterName]);
+    expect(launch).toEqual(expect.arrayContaining(['-y', '--detach-setup', '--detach-run', '--env', 'HF_TOKEN']));
+    expect(sky.calls()).toContainEqual(['status', '--endpoint', '8000', node.clusterName]);
+    expect(sky.clusters()).toEqual([expect.objectContaining({ name: node.clusterName, status: 'UP' })]);
+
+    await transitionNode({ prisma: db.prisma, redis: workers.redis, nodeId: node.id, to: 'DRAINING', reason: 'test: terminate requested' });
+    await enqueueNodeTerminate(lifecycle(), node.id);
+    const done = await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED']);
+    expect(done.status).toBe('TERMINATED');
+    expect(sky.calls()).toContainEqual(['down', '-y', node.clusterName]);
+    expect(sky.clusters()).toEqual([]);
+    expect((await events(node.id)).map((e) => e.message)).toContain('drain: no requests in flight');
+    await live.close();
+  });
+
+  it.each([
+    ['launch', 'sky.exceptions.ResourcesUnavailableError: Failed to provision all possible launchable resources.'],
+    ['endpoint', "sky.exceptions.ClusterNotUpError: Cluster 'x' is not in UP status."],
+  ])('a failing `sky %s` ends FAILED with the CLI message', async (step, message) => {
+    sky.control({ endpoint: new URL(sim.url).host, fail: { [step]: message } });
+    const node = await createNode(db.prisma, 'SKYPILOT');
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    const failed = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.statusReason).toContain(message);
+    const all = await events(node.id);
+    expect(all.filter((e) => e.kind === 'TRANSITION').map((e) => e.toStatus)).toEqual(['PROVISIONING', 'FAILED']);
+    // sky launch output is streamed into the events line by line.
+    if (step === 'launch') expect(all.some((e) => e.kind === 'LOG' && e.message === message)).toBe(true);
+  });
+
+  it('a failing `sky down` ends the node FAILED with the CLI message (the cluster is kept for an operator)', async () => {
+    const node = await createNode(db.prisma, 'SKYPILOT');
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    await waitForStatus(db.prisma, node.id, ['READY']);
+    sky.control({ endpoint: new URL(sim.url).host, fail: { down: 'sky.exceptions.ClusterOwnerIdentityMismatchError: owner changed' } });
+    await transitionNode({ prisma: db.prisma, redis: workers.redis, nodeId: node.id, to: 'DRAINING', reason: 'test' });
+    await enqueueNodeTerminate(lifecycle(), node.id);
+    const failed = await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED']);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.statusReason).toContain('teardown failed: sky down failed (exit code 1): sky.exceptions.ClusterOwnerIdentityMismatchError: owner changed');
+    expect(sky.clusters().map((c) => c.name)).toContain(node.clusterName);
+  });
+
+  it('a node that never answers /health fails after NODE_READY_TIMEOUT_SECONDS', async () => {
+    sky.control({ endpoint: '127.0.0.1:9' });
+    const node = await createNode(db.prisma, 'SKYPILOT');
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    const failed = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.statusReason).toMatch(/vLLM did not become ready/);
+  });
+
+  it('a hanging `sky launch` hits its timeout and is killed', async () => {
+    sky.control({ hang: ['launch'] });
+    const node = await createNode(db.prisma, 'SKYPILOT');
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    const failed = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+    expect(failed.statusReason).toBe('sky launch timed out');
+  });
+
+  it('the same launch enqueued twice launches once', async () => {
+    const node = await createNode(db.prisma, 'SKYPILOT');
+    const before = sky.calls().filter((a) => a[0] === 'launch').length;
+    await Promise.all([enqueueNodeLaunch(lifecycle(), node.id), enqueueNodeLaunch(lifecycle(), node.id)]);
+    await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+    await enqueueNodeLaunch(lifecycle(), node.id); // after completion: the handler sees READY and does nothing
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sky.calls().filter((a) => a[0] === 'launch').length - before).toBe(1);
+    expect((await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } })).status).toBe('READY');
+  });
+
+  it('reconcile fails a READY node whose cluster vanished and reports orphan clusters', async () => {
+    const node = await createNode(db.prisma, 'SKYPILOT');
+    await enqueueNodeLaunch(lifecycle(), node.id);
+    await waitForStatus(db.prisma, node.id, ['READY']);
+    rmSync(`${sky.dir}/clusters/${node.clusterName}.json`);
+    writeFileSync(`${sky.dir}/clusters/cic-stray.json`, JSON.stringify({ name: 'cic-stray', status: 'UP', accelerators: 'A100:1' }));
+    const result = await handleReconcile(workers.handlerContext(AbortSignal.timeout(10_000)));
+    expect(result.orphans).toContain('cic-stray');
+    expect(await workers.registry.getSingleMetricAsString('cic_orphan_clusters')).toMatch(/^cic_orphan_clusters [1-9]/m);
+    const failed = await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } });
+    expect(failed.status).toBe('FAILED');
+    expect(failed.statusReason).toBe(`cluster ${node.clusterName} no longer exists in sky status`);
+  });
+});
