@@ -154,6 +154,24 @@ describe('nodes', () => {
     expect(await audit('node.launch', id)).toMatchObject({ actorId: world.admin.id, requestId: 'req-launch' });
   });
 
+  it('stores validated provider config; a STATIC node needs baseUrl; bad config is refused and nothing is created', async () => {
+    const input = { model: world.model.name, provider: 'STATIC', config: { baseUrl: 'http://10.0.0.5:8000', vllmArgs: ['--max-model-len', '8192'] } };
+    const r = await gql<{ launchNode: { id: string } }>(url, LAUNCH, { input }, { auth: world.adminToken });
+    expect(r.errors).toBeUndefined();
+    const node = await world.prisma.node.findUniqueOrThrow({ where: { id: r.data!.launchNode.id } });
+    expect(node.config).toMatchObject({ baseUrl: 'http://10.0.0.5:8000', vllmArgs: ['--max-model-len', '8192'], port: 8000 });
+    expect((await queue.getJob(`launch-${node.id}`))?.opts).toMatchObject({ attempts: 3 });
+
+    const before = await world.prisma.node.count();
+    const missing = await gql(url, LAUNCH, { input: { model: world.model.name, provider: 'STATIC' } }, { auth: world.adminToken });
+    expect(missing.errors?.[0]).toMatchObject({ message: expect.stringContaining('config.baseUrl'), extensions: { code: 'BAD_USER_INPUT' } });
+    const badEnv = await gql(url, LAUNCH, { input: { model: world.model.name, config: { secretEnvNames: ['hf token'] } } }, { auth: world.adminToken });
+    expect(badEnv.errors?.[0]).toMatchObject({ message: expect.stringContaining('secretEnvNames'), extensions: { code: 'BAD_USER_INPUT' } });
+    const badUrl = await gql(url, LAUNCH, { input: { model: world.model.name, provider: 'STATIC', config: { baseUrl: 'file:///etc/passwd' } } }, { auth: world.adminToken });
+    expect(badUrl.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await world.prisma.node.count()).toBe(before);
+  });
+
   it('terminates: READY drains, PENDING goes to TERMINATING, node.terminate enqueued; TERMINATED is a conflict', async () => {
     const T = 'mutation($id: ID!) { terminateNode(id: $id) { id status } }';
     const ready = await world.prisma.node.create({ data: { provider: 'STATIC', clusterName: `t-${randomUUID()}`, modelId: world.model.id, status: 'READY' } });

@@ -7,6 +7,19 @@ import { auditOf } from './scopes.ts';
 
 const label = { schema: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only') };
 
+const LaunchNodeConfigInput = builder.inputType('LaunchNodeConfigInput', {
+  description: 'Provider settings, validated by the service (never secret values: secrets are passed by name).',
+  fields: (t) => ({
+    baseUrl: t.string({ required: false, description: 'STATIC: URL of the running vLLM server.' }),
+    modelSource: t.string({ required: false, description: 'What vLLM loads (Hugging Face id or path); default the served model name.' }),
+    port: t.int({ required: false, description: 'Port vLLM listens on in the cluster; default 8000.' }),
+    diskSize: t.int({ required: false, description: 'Boot disk in GB; default 256.' }),
+    vllmArgs: t.stringList({ required: false, description: 'Extra `vllm serve` arguments.' }),
+    secretEnvNames: t.stringList({ required: false, description: 'Environment variables passed by name from the worker; default ["HF_TOKEN"].' }),
+    vllmVersion: t.string({ required: false, description: 'vLLM version installed on the cluster.' }),
+  }),
+});
+
 const LaunchNodeInput = builder.inputType('LaunchNodeInput', {
   fields: (t) => ({
     model: t.string({ description: 'ServedModel name.', validate: { schema: z.string().min(1).max(200) } }),
@@ -14,6 +27,7 @@ const LaunchNodeInput = builder.inputType('LaunchNodeInput', {
     accelerator: t.string({ required: false, validate: label, description: 'e.g. A100:1 (SkyPilot syntax).' }),
     cloud: t.string({ required: false, validate: label }),
     region: t.string({ required: false, validate: label }),
+    config: t.field({ type: LaunchNodeConfigInput, required: false }),
   }),
 });
 
@@ -27,6 +41,8 @@ builder.mutationFields((t) => ({
       const node = await launchNode({
         ...auditOf(ctx), prisma: ctx.prisma, queue: ctx.nodeQueue, modelName: input.model, provider: input.provider ?? 'SKYPILOT',
         accelerator: input.accelerator ?? null, cloud: input.cloud ?? null, region: input.region ?? null,
+        // GraphQL nulls mean "not set": drop them so the service's defaults apply.
+        config: Object.fromEntries(Object.entries(input.config ?? {}).filter(([, v]) => v !== null && v !== undefined)),
       });
       ctx.log.info({ nodeId: node.id, model: input.model }, 'node launch enqueued');
       return ctx.prisma.node.findUniqueOrThrow({ ...query, where: { id: node.id } });

@@ -18,15 +18,28 @@ export type NodeTerminatePayload = z.infer<typeof nodeTerminatePayload>;
 export const nodeLaunchJobId = (nodeId: string): string => `launch-${nodeId}`;
 export const nodeTerminateJobId = (nodeId: string): string => `terminate-${nodeId}`;
 
+// Launches wait on clouds: retry transient failures with backoff (CLI errors end FAILED at once in the
+// handler). Finished jobs are kept a while for inspection, then dropped so Redis does not grow forever.
+const RETENTION = { removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } };
+const LAUNCH_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, ...RETENTION };
+const TERMINATE_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 5_000 }, ...RETENTION };
+
 /**
  * Enqueues the launch of a PENDING node. The job id is deterministic (`launch-<nodeId>`), so a retried
  * mutation or a double click cannot launch the same node twice.
  */
 export async function enqueueNodeLaunch(queue: Queue, nodeId: string): Promise<void> {
-  await queue.add(NODE_JOB_NAMES.launch, nodeLaunchPayload.parse({ nodeId }), { jobId: nodeLaunchJobId(nodeId) });
+  await queue.add(NODE_JOB_NAMES.launch, nodeLaunchPayload.parse({ nodeId }), { jobId: nodeLaunchJobId(nodeId), ...LAUNCH_OPTIONS });
 }
 
-/** Enqueues the termination of a node (idempotent by `terminate-<nodeId>`). */
+/**
+ * Enqueues the termination of a node (idempotent by `terminate-<nodeId>` while one is queued or running).
+ * A terminate job that failed for good is removed first: BullMQ ignores an add whose id still exists,
+ * and an admin retrying a failed teardown must get a new attempt.
+ */
 export async function enqueueNodeTerminate(queue: Queue, nodeId: string): Promise<void> {
-  await queue.add(NODE_JOB_NAMES.terminate, nodeTerminatePayload.parse({ nodeId }), { jobId: nodeTerminateJobId(nodeId) });
+  const jobId = nodeTerminateJobId(nodeId);
+  const previous = await queue.getJob(jobId);
+  if (previous && (await previous.isFailed())) await previous.remove();
+  await queue.add(NODE_JOB_NAMES.terminate, nodeTerminatePayload.parse({ nodeId }), { jobId, ...TERMINATE_OPTIONS });
 }
