@@ -14,6 +14,7 @@ import { startPostgres } from './lib/postgres.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { waitForHttp } from './lib/wait-http.mjs';
 import { ensureWebBuilt } from './lib/web-build.mjs';
+import { devSecrets } from '../web/scripts/dev-secrets.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const say = (msg: string) => console.log(`[start] ${msg}`);
@@ -100,9 +101,12 @@ async function main(): Promise<void> {
   const tsx = ['--import', 'tsx'];
   const apiUrl = `http://${env.HOST}:${env.PORT}`;
   const webUrl = `http://${env.HOST}:${env.WEB_PORT}`;
-  startChild('api', [...tsx, 'api/src/main.ts'], { ...shared, PORT: String(env.PORT) });
-  startChild('jobs', [...tsx, 'jobs/src/main.ts'], { ...shared, JOBS_PORT: String(env.JOBS_PORT) });
-  startChild('web', ['web/build/index.js'], { ...shared, PORT: String(env.WEB_PORT), ORIGIN: webUrl, API_URL: apiUrl });
+  // Dashboard sign-in: secrets shared by the API and the dashboard (generated once into DATA_DIR unless set).
+  const secrets = devSecrets(join(dataDir, 'secrets.json'), process.env);
+  startChild('api', [...tsx, 'api/src/main.ts'], { ...shared, ...secrets, PORT: String(env.PORT) });
+  // The workers launch one local simulated node for the default model (same path as the launchNode mutation).
+  startChild('jobs', [...tsx, 'jobs/src/main.ts'], { ...shared, JOBS_PORT: String(env.JOBS_PORT), LOCAL_NODE_AT_BOOT: process.env.LOCAL_NODE_AT_BOOT ?? 'true' });
+  startChild('web', ['web/build/index.js'], { ...shared, ...secrets, PORT: String(env.WEB_PORT), ORIGIN: webUrl, API_URL: apiUrl, PUBLIC_API_URL: process.env.PUBLIC_API_URL ?? apiUrl });
 
   await waitForHttp(`${apiUrl}/readyz`, { timeoutMs: 60_000 });
   await waitForHttp(webUrl, { timeoutMs: 60_000 });

@@ -1,0 +1,99 @@
+import { error, fail } from '@sveltejs/kit';
+import { actionMessage, gql, tryGql } from '$lib/server/api';
+import { viewerContext, type ViewerContext } from '$lib/server/viewer';
+import type { Actions, PageServerLoad, RequestEvent } from './$types';
+
+interface Member { id: string; role: string; user: { id: string; email: string; name: string | null } }
+interface OrgRow { id: string; name: string; slug: string; frozenAt: string | null; billing: { balanceMicros: string } | null }
+interface ModelRow { id: string; name: string; displayName: string | null; enabled: boolean; promptPriceMicros: string; completionPriceMicros: string }
+interface AuditRow { id: string; action: string; actorType: string; actorId: string; targetType: string | null; targetId: string | null; requestId: string | null; createdAt: string }
+
+/** Owners/admins of an organization manage its members; platform admins also see everything else. */
+async function gate(event: RequestEvent, fromParent?: () => Promise<ViewerContext>) {
+  const { viewer, organization, canManageOrg } = fromParent ? await fromParent() : await viewerContext(event);
+  if (!canManageOrg) error(403, { message: 'Administration is for organization owners and admins.', hint: 'Ask an owner of your organization to change your role.' });
+  return { viewer, organization };
+}
+
+export const load: PageServerLoad = async (event) => {
+  const { viewer, organization } = await gate(event, event.parent);
+  const filters = { action: event.url.searchParams.get('action') || null, actorId: event.url.searchParams.get('actor') || null };
+  const members = organization
+    ? await tryGql<{ organization: { members: Member[] } | null }>(event, 'query Members($id: ID!) { organization(id: $id) { members { id role user { id email name } } } }', { id: organization.id })
+    : null;
+  const audit = await tryGql<{ auditLog: { edges: { node: AuditRow }[] } }>(event, `
+    query Audit($organizationId: ID, $action: String, $actorId: String) {
+      auditLog(first: 100, organizationId: $organizationId, action: $action, actorId: $actorId) {
+        edges { node { id action actorType actorId targetType targetId requestId createdAt } }
+      }
+    }
+  `, { organizationId: viewer.isPlatformAdmin && event.url.searchParams.get('all') ? null : organization?.id ?? null, ...filters });
+  let platform: { organizations: OrgRow[]; models: ModelRow[] } | null = null;
+  let platformProblem: string | null = null;
+  if (viewer.isPlatformAdmin) {
+    const res = await tryGql<{ organizations: { edges: { node: OrgRow }[] }; models: ModelRow[] }>(event, `
+      query Platform { organizations(first: 100) { edges { node { id name slug frozenAt billing { balanceMicros } } } }
+        models { id name displayName enabled promptPriceMicros completionPriceMicros } }
+    `);
+    platform = res.data ? { organizations: res.data.organizations.edges.map((e) => e.node), models: res.data.models } : null;
+    platformProblem = res.problem;
+  }
+  return {
+    members: members?.data?.organization?.members ?? [],
+    audit: audit.data?.auditLog.edges.map((e) => e.node) ?? [],
+    filters,
+    platform,
+    problem: members?.problem ?? audit.problem ?? platformProblem,
+  };
+};
+
+const micros = (v: FormDataEntryValue | null) => {
+  const n = Number(v);
+  return Number.isFinite(n) ? String(Math.round(n * 1_000_000)) : null;
+};
+
+async function run(event: RequestEvent, action: string, query: string, variables: Record<string, unknown>, message: string) {
+  try {
+    await gql(event, query, variables);
+    return { action, ok: true, message };
+  } catch (err) {
+    return fail(400, { action, ok: false, message: actionMessage(err) });
+  }
+}
+
+export const actions: Actions = {
+  invite: async (event) => {
+    const { organization } = await gate(event);
+    const form = await event.request.formData();
+    const email = String(form.get('email') ?? '').trim();
+    if (!email.includes('@')) return fail(400, { action: 'invite', ok: false, message: 'Enter the email address to invite.' });
+    return run(event, 'invite', 'mutation Invite($input: InviteMemberInput!) { inviteMember(input: $input) { id } }',
+      { input: { organizationId: organization!.id, email, role: String(form.get('role') ?? 'MEMBER') } }, `Invited ${email}; they join when they first sign in.`);
+  },
+  role: async (event) => {
+    await gate(event);
+    const form = await event.request.formData();
+    return run(event, 'role', 'mutation Role($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { id role } }',
+      { input: { membershipId: String(form.get('membershipId')), role: String(form.get('role')) } }, 'Role changed.');
+  },
+  price: async (event) => {
+    await gate(event);
+    const form = await event.request.formData();
+    const prompt = micros(form.get('prompt'));
+    const completion = micros(form.get('completion'));
+    if (!prompt || !completion) return fail(400, { action: 'price', ok: false, message: 'Prices are USD per million tokens, e.g. 0.5.' });
+    return run(event, 'price', 'mutation Price($input: UpdateModelPriceInput!) { updateModelPrice(input: $input) { id } }',
+      { input: { modelId: String(form.get('modelId')), promptPriceMicros: prompt, completionPriceMicros: completion } }, 'Price saved; new requests use it.');
+  },
+  credit: async (event) => {
+    await gate(event);
+    const form = await event.request.formData();
+    const amount = micros(form.get('amount'));
+    const description = String(form.get('description') ?? '').trim();
+    if (!amount || amount === '0' || !description) return fail(400, { action: 'credit', ok: false, message: 'Give a non-zero USD amount (negative to debit) and a reason.' });
+    // The form carries a one-time key, so a double submit posts once.
+    return run(event, 'credit', 'mutation Credit($input: AdjustCreditsInput!) { adjustCredits(input: $input) { balanceMicros } }',
+      { input: { organizationId: String(form.get('organizationId')), amountMicros: amount, reason: description, idempotencyKey: String(form.get('idempotencyKey') ?? '') || null } },
+      'Credit adjustment posted to the ledger.');
+  },
+};

@@ -1,0 +1,326 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { encode } from '@auth/core/jwt';
+import OpenAI from 'openai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DESKTOP, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
+import { ADMIN_EMAIL, registerStaticNode, startStack, type Stack } from './support/stack.ts';
+
+const SHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
+const MEMBER_EMAIL = 'member@oidc.test';
+
+let stack: Stack;
+let browser: Browser;
+let closeBrowser: () => Promise<void>;
+let admin: BrowserContext;
+let adminPage: Page;
+let apiKey = '';
+let nodeId = '';
+
+/** Marks the document; if the page reloads the mark is gone, which proves updates arrived live. */
+const markDocument = (page: Page) => page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload === true);
+
+async function signInByEmail(context: BrowserContext, email: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${stack.webUrl}/keys`);
+  expect(new URL(page.url()).pathname).toBe('/signin');
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+  await page.waitForURL(/\/signin\/check-email/);
+  const link = await stack.mailbox.magicLink(email);
+  expect(new URL(link).origin).toBe(stack.webUrl);
+  await page.goto(link);
+  await page.waitForURL(`${stack.webUrl}/keys`);
+  return page;
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  ({ browser, close: closeBrowser } = await launchBrowser());
+  mkdirSync(SHOTS, { recursive: true });
+}, 180_000);
+
+afterAll(async () => {
+  await closeBrowser?.();
+  await stack?.stop();
+}, 60_000);
+
+describe('sign-in and session', () => {
+  it('signs in through an emailed magic link, once', async () => {
+    admin = await browser.newContext({ viewport: DESKTOP });
+    adminPage = await signInByEmail(admin, ADMIN_EMAIL);
+    await expect.poll(() => adminPage.getByRole('heading', { name: 'API keys' }).isVisible()).toBe(true);
+  });
+
+  it('a used magic link does not sign in again', async () => {
+    const other = await browser.newContext();
+    const page = await other.newPage();
+    await page.goto(`${stack.webUrl}/signin`);
+    await page.getByLabel('Email').fill('once@cic.test');
+    await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+    const link = await stack.mailbox.magicLink('once@cic.test');
+    await page.goto(link);
+    await page.waitForURL(`${stack.webUrl}/`);
+    const fresh = await browser.newContext();
+    const replay = await fresh.newPage();
+    await replay.goto(link);
+    expect(new URL(replay.url()).pathname).toBe('/signin');
+    await expect.poll(() => replay.getByRole('alert').textContent()).toMatch(/expired or was already used/);
+    await other.close();
+    await fresh.close();
+  });
+
+  it('security: without a session pages redirect to sign-in and /api/token is 401', async () => {
+    const res = await fetch(`${stack.webUrl}/nodes`, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toMatch(/^\/signin\?redirectTo=%2Fnodes/);
+    expect((await fetch(`${stack.webUrl}/api/token`)).status).toBe(401);
+  });
+
+  it('security: an expired session cookie is refused server-side', async () => {
+    const user = await stack.prisma.user.findUniqueOrThrow({ where: { email: ADMIN_EMAIL } });
+    const cookie = async (maxAge: number) => encode({ token: { sub: user.id, email: ADMIN_EMAIL }, secret: stack.secrets.AUTH_SECRET, salt: 'authjs.session-token', maxAge });
+    const open = async (value: string) => fetch(`${stack.webUrl}/api/token`, { headers: { cookie: `authjs.session-token=${value}` } });
+    expect((await open(await cookie(60))).status).toBe(200);
+    expect((await open(await cookie(-60))).status).toBe(401);
+  });
+
+  it('security: a form post from another origin is refused (CSRF)', async () => {
+    const cookies = await admin.cookies();
+    const res = await fetch(`${stack.webUrl}/keys?/create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.test', cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; ') },
+      body: 'name=stolen',
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it('the browser gets a short-lived API token, never a secret', async () => {
+    const body = await adminPage.evaluate(async () => (await fetch('/api/token')).json() as Promise<{ token: string; expiresIn: number }>);
+    expect(body.expiresIn).toBeLessThanOrEqual(300);
+    const payload = JSON.parse(Buffer.from(body.token.split('.')[1]!, 'base64url').toString()) as { exp: number; iat: number; aud: string };
+    expect(payload.exp - payload.iat).toBeLessThanOrEqual(300);
+    const html = await adminPage.content();
+    expect(html).not.toContain('e2e-session-');
+    expect(html).not.toContain('e2e-internal-');
+  });
+});
+
+describe('nodes (admin)', () => {
+  it('launches a local node and watches it reach READY without reloading', async () => {
+    await adminPage.goto(`${stack.webUrl}/nodes`);
+    await adminPage.getByLabel('Provider').selectOption('LOCAL');
+    await adminPage.getByRole('button', { name: 'Launch' }).click();
+    const status = adminPage.getByRole('status').filter({ hasText: /is (PENDING|PROVISIONING)/ });
+    await status.waitFor();
+    nodeId = /node_[a-z0-9]+/.exec((await status.textContent()) ?? '')![0];
+    await markDocument(adminPage);
+    const badge = adminPage.locator(`tr[data-node-id="${nodeId}"] [data-testid="node-status"]`);
+    await expect.poll(() => badge.textContent(), { timeout: 90_000, interval: 250 }).toBe('READY');
+    expect(await stillSameDocument(adminPage)).toBe(true);
+  }, 120_000);
+
+  it('node detail streams the event log of a launching node', async () => {
+    await adminPage.goto(`${stack.webUrl}/nodes`);
+    await adminPage.getByRole('button', { name: 'Launch' }).click();
+    const status = adminPage.getByRole('status').filter({ hasText: /is (PENDING|PROVISIONING)/ });
+    await status.waitFor();
+    const second = /node_[a-z0-9]+/.exec((await status.textContent()) ?? '')![0];
+    await adminPage.goto(`${stack.webUrl}/nodes/${second}`);
+    await markDocument(adminPage);
+    await expect.poll(() => adminPage.locator('[data-testid="node-status"]').textContent(), { timeout: 60_000, interval: 250 }).toBe('READY');
+    await expect.poll(() => adminPage.locator('.log').textContent()).toContain('STARTING → READY');
+    expect(await stillSameDocument(adminPage)).toBe(true);
+  }, 90_000);
+});
+
+describe('API keys and live usage', () => {
+  let staticNode: Awaited<ReturnType<typeof registerStaticNode>> | undefined;
+  beforeAll(async () => {
+    staticNode = await registerStaticNode(stack);
+  });
+  afterAll(async () => {
+    await staticNode?.close();
+  });
+
+  it('creates a key and shows its secret once', async () => {
+    await adminPage.goto(`${stack.webUrl}/keys`);
+    await adminPage.getByLabel('Name').fill('e2e key');
+    await adminPage.getByRole('button', { name: 'Create key' }).click();
+    const secret = adminPage.getByTestId('new-key-secret');
+    await secret.waitFor();
+    apiKey = (await secret.textContent())!.trim();
+    expect(apiKey).toMatch(/^cic_[A-Za-z0-9]{12}_[A-Za-z0-9]{32}$/);
+    await adminPage.reload();
+    expect(await adminPage.content()).not.toContain(apiKey);
+    await expect.poll(() => adminPage.locator('tr[data-key-name="e2e key"]').count()).toBe(1);
+  });
+
+  it('edits a key\'s limits', async () => {
+    const row = adminPage.locator('tr[data-key-name="e2e key"]');
+    await row.getByRole('button', { name: 'Edit limits' }).click();
+    await row.getByLabel('Requests per minute').fill('600');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await adminPage.getByText('Limits saved').waitFor();
+    await expect.poll(() => row.textContent()).toContain('600 / default');
+    await row.getByRole('button', { name: 'Edit limits' }).click();
+    await row.getByLabel('Requests per minute').fill('-3');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await adminPage.getByText('Limits are whole numbers above 0').waitFor();
+  });
+
+  it('the key works with the openai SDK and the overview ticker counts it live', async () => {
+    await adminPage.goto(`${stack.webUrl}/`);
+    await adminPage.locator('[data-live-status="live"]').waitFor({ timeout: 20_000 });
+    const before = Number((await adminPage.getByTestId('requests-today').textContent())!.replace(/,/g, ''));
+    await markDocument(adminPage);
+    const client = new OpenAI({ baseURL: `${stack.apiUrl}/v1`, apiKey, maxRetries: 0 });
+    const reply = await client.chat.completions.create({ model: 'cic/sim-echo-1', messages: [{ role: 'user', content: 'hello dashboard' }], max_tokens: 16 });
+    expect(reply.choices[0]?.message.content).toBeTruthy();
+    await expect.poll(async () => Number((await adminPage.getByTestId('requests-today').textContent())!.replace(/,/g, '')), { timeout: 20_000 }).toBeGreaterThan(before);
+    expect(await stillSameDocument(adminPage)).toBe(true);
+  }, 60_000);
+
+  it('revoking the key (with confirmation) makes requests fail', async () => {
+    await adminPage.goto(`${stack.webUrl}/keys`);
+    adminPage.once('dialog', (d) => void d.accept());
+    await adminPage.getByRole('button', { name: 'Revoke e2e key' }).click();
+    await adminPage.getByText('Key revoked').waitFor();
+    const client = new OpenAI({ baseURL: `${stack.apiUrl}/v1`, apiKey, maxRetries: 0 });
+    await expect.poll(async () => {
+      try {
+        await client.chat.completions.create({ model: 'cic/sim-echo-1', messages: [{ role: 'user', content: 'x' }], max_tokens: 4 });
+        return 'ok';
+      } catch (err) {
+        return (err as { status?: number }).status;
+      }
+    }, { timeout: 15_000 }).toBe(401);
+  }, 30_000);
+});
+
+describe('usage, billing and admin', () => {
+  it('exports usage as CSV', async () => {
+    const res = await adminPage.request.get(`${stack.webUrl}/usage/export.csv?range=24h&by=key`);
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toMatch(/^text\/csv/);
+    const lines = (await res.text()).trim().split('\n');
+    expect(lines[0]).toBe('bucket,api_key,model,requests,prompt_tokens,completion_tokens,cost_usd');
+    expect(lines.some((l) => l.includes('e2e key'))).toBe(true);
+  });
+
+  it('billing explains manual mode when Stripe is not configured', async () => {
+    await adminPage.goto(`${stack.webUrl}/billing`);
+    await adminPage.getByText('Stripe is not configured on this installation').waitFor();
+    expect(await adminPage.getByTestId('billing-balance').textContent()).toMatch(/^\$\d/);
+  });
+
+  it('a platform admin posts a credit adjustment and the balance follows', async () => {
+    const org = await stack.prisma.membership.findFirstOrThrow({ where: { user: { email: ADMIN_EMAIL } } });
+    const before = (await stack.prisma.billingAccount.findUniqueOrThrow({ where: { organizationId: org.organizationId } })).balanceMicros;
+    await adminPage.goto(`${stack.webUrl}/admin`);
+    await adminPage.locator(`#amt-${org.organizationId}`).fill('5');
+    await adminPage.locator(`#why-${org.organizationId}`).fill('e2e goodwill credit');
+    await adminPage.locator(`#amt-${org.organizationId}`).locator('xpath=..').getByRole('button', { name: 'Post' }).click();
+    await adminPage.getByText('Credit adjustment posted').waitFor();
+    const after = (await stack.prisma.billingAccount.findUniqueOrThrow({ where: { organizationId: org.organizationId } })).balanceMicros;
+    expect(after - before).toBe(5_000_000n);
+  });
+});
+
+describe('members', () => {
+  it('signs in through OIDC and, as a member, gets 403 from admin pages', async () => {
+    const org = await stack.prisma.membership.findFirstOrThrow({ where: { user: { email: ADMIN_EMAIL } } });
+    await adminPage.goto(`${stack.webUrl}/admin`);
+    await adminPage.getByLabel('Invite by email').fill(MEMBER_EMAIL);
+    await adminPage.getByRole('button', { name: 'Invite' }).click();
+    await adminPage.getByText(`Invited ${MEMBER_EMAIL}`).waitFor();
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto(`${stack.webUrl}/signin`);
+    await page.getByRole('button', { name: 'Continue with Test OIDC' }).click();
+    await page.locator('input[name="login"]').fill(MEMBER_EMAIL);
+    await page.locator('input[name="password"]').fill('any-password');
+    await page.locator('button[type="submit"]').click();
+    await page.waitForURL(`${stack.webUrl}/`);
+    expect(await page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Nodes' }).count()).toBe(0);
+    for (const path of ['/admin', '/nodes', `/nodes/${nodeId || 'node_x'}`]) {
+      const res = await page.goto(`${stack.webUrl}${path}`);
+      expect(res?.status(), path).toBe(403);
+      await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+    }
+    const membership = await stack.prisma.membership.findFirstOrThrow({ where: { user: { email: MEMBER_EMAIL } } });
+    expect(membership).toMatchObject({ organizationId: org.organizationId, role: 'MEMBER' });
+    await page.screenshot({ path: join(SHOTS, 'forbidden-desktop.png') });
+    await context.close();
+  }, 60_000);
+});
+
+describe('accessibility and screenshots', () => {
+  const pages = () => [
+    ['overview', '/'], ['keys', '/keys'], ['usage', '/usage?range=24h&by=model'], ['billing', '/billing'],
+    ['nodes', '/nodes'], ['node-detail', `/nodes/${nodeId}`], ['admin', '/admin'],
+  ] as const;
+
+  it('every page has no serious or critical axe violations and fits the screen, at desktop and mobile widths', async () => {
+    const problems: string[] = [];
+    for (const [name, path] of pages()) {
+      for (const [size, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]] as const) {
+        await adminPage.setViewportSize(viewport);
+        const res = await adminPage.goto(`${stack.webUrl}${path}`);
+        expect(res?.status(), path).toBe(200);
+        await adminPage.waitForLoadState('networkidle').catch(() => {});
+        await adminPage.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
+        for (const v of await seriousA11yViolations(adminPage)) problems.push(`${path} (${size}): ${v.impact} ${v.id} — ${v.help} @ ${v.nodes.join(', ')}`);
+        // Responsive: nothing but the scrollable tables may be wider than the screen.
+        const overflow = await adminPage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        if (overflow > 1) problems.push(`${path} (${size}): the page is ${overflow}px wider than the screen`);
+      }
+    }
+    const anon = await browser.newContext({ viewport: DESKTOP });
+    const signin = await anon.newPage();
+    await signin.goto(`${stack.webUrl}/signin`);
+    await signin.screenshot({ path: join(SHOTS, 'signin-desktop.png') });
+    for (const v of await seriousA11yViolations(signin)) problems.push(`/signin: ${v.impact} ${v.id} — ${v.help}`);
+    await anon.close();
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('terminates the launched node (with confirmation) and sees it stop without reloading', async () => {
+    await adminPage.setViewportSize(DESKTOP);
+    await adminPage.goto(`${stack.webUrl}/nodes`);
+    adminPage.once('dialog', (d) => void d.accept());
+    await adminPage.getByRole('button', { name: `Terminate ${nodeId}` }).click();
+    await adminPage.getByText('Termination requested').waitFor();
+    await markDocument(adminPage);
+    await adminPage.getByLabel('Show terminated and failed').check();
+    const badge = adminPage.locator(`tr[data-node-id="${nodeId}"] [data-testid="node-status"]`);
+    await expect.poll(() => badge.textContent(), { timeout: 60_000, interval: 250 }).toBe('TERMINATED');
+    expect(await stillSameDocument(adminPage)).toBe(true);
+  }, 90_000);
+
+  it('signs out; pages then ask to sign in again', async () => {
+    await adminPage.setViewportSize(DESKTOP);
+    await adminPage.goto(`${stack.webUrl}/`);
+    await adminPage.getByRole('button', { name: 'Sign out' }).click();
+    await adminPage.waitForURL(/\/signin/);
+    await adminPage.goto(`${stack.webUrl}/keys`);
+    expect(new URL(adminPage.url()).pathname).toBe('/signin');
+  });
+
+  it('fails soft when the API is down: a page that says what to do', async () => {
+    const user = await stack.prisma.user.findUniqueOrThrow({ where: { email: ADMIN_EMAIL } });
+    const value = await encode({ token: { sub: user.id, email: ADMIN_EMAIL }, secret: stack.secrets.AUTH_SECRET, salt: 'authjs.session-token', maxAge: 600 });
+    const context = await browser.newContext({ viewport: DESKTOP });
+    await context.addCookies([{ name: 'authjs.session-token', value, url: stack.webUrl }]);
+    const page = await context.newPage();
+    await stack.children.api.stop();
+    const res = await page.goto(`${stack.webUrl}/keys`);
+    expect(res?.status()).toBe(503);
+    await page.getByText('The API is not reachable').waitFor();
+    await page.getByText('Check that the API is running').waitFor();
+    await context.close();
+  });
+});

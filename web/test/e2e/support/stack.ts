@@ -1,0 +1,90 @@
+import { createPrismaClient, type PrismaClient } from '@cic/db';
+import { createTestDatabase, testRedis, type TestDatabase } from '@cic/db/testing';
+import { bootstrapPlatform } from '@cic/api/services/bootstrap/bootstrap-platform';
+import { DEFAULT_MODELS } from '@cic/api/services/bootstrap/default-models';
+import { createSimulator } from '@cic/api/simulator/server';
+import { publish } from '@cic/api/lib/topics';
+import { createRedis } from '@cic/api/lib/redis';
+import { pino } from 'pino';
+import { startMailbox } from './mailbox.ts';
+import { startOidcIssuer } from './oidc-issuer.ts';
+import { freePort, startNode, waitForHttp, type Child } from './processes.ts';
+
+export const ADMIN_EMAIL = 'admin@cic.test';
+const secret = (name: string) => `e2e-${name}-0123456789abcdefghijklmnopqrstuvwxyz`;
+
+/**
+ * The whole platform for browser tests: Postgres and Redis (test global setup), the API and the job
+ * workers as child processes, the built dashboard (`node web/build/index.js`), a local SMTP server
+ * for magic links and a local OpenID provider standing in for Google.
+ */
+export async function startStack() {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  };
+  try {
+    const db: TestDatabase = await createTestDatabase();
+    stops.push(() => db.drop());
+    const prisma: PrismaClient = createPrismaClient({ databaseUrl: db.url, poolSize: 2 });
+    stops.push(() => prisma.$disconnect());
+    const boot = await bootstrapPlatform({ prisma, adminEmail: ADMIN_EMAIL, models: DEFAULT_MODELS });
+
+    const secrets = { AUTH_SECRET: secret('auth'), SESSION_TOKEN_SECRET: secret('session'), INTERNAL_AUTH_SECRET: secret('internal') };
+    const shared = { NODE_ENV: 'test', DATABASE_URL: db.url, REDIS_URL: testRedis().url, HOST: '127.0.0.1', LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info', ...secrets };
+
+    const api: Child = await startNode('api', ['--import', 'tsx', 'api/src/main.ts'], { ...shared, PORT: '0', SHUTDOWN_GRACE_SECONDS: '2' }, (o) => o.includes('api listening'));
+    stops.push(api.stop);
+    const apiUrl = /"url":"(http:\/\/[^"]+)"[^\n]*api listening/.exec(api.output())?.[1];
+    if (!apiUrl) throw new Error(`could not read the API's address:\n${api.output()}`);
+
+    const jobs = await startNode('jobs', ['--import', 'tsx', 'jobs/src/main.ts'], { ...shared, JOBS_PORT: '0', API_URL: apiUrl, SHUTDOWN_GRACE_SECONDS: '2' }, (o) => /listening|started|ready/i.test(o));
+    stops.push(jobs.stop);
+
+    const mailbox = await startMailbox();
+    stops.push(mailbox.close);
+    const webPort = await freePort();
+    const webUrl = `http://127.0.0.1:${webPort}`;
+    const oidc = await startOidcIssuer({ clientId: 'cic-dashboard', clientSecret: secret('oidc'), redirectUri: `${webUrl}/auth/callback/oidc` });
+    stops.push(oidc.close);
+
+    const web = await startNode('web', ['web/build/index.js'], {
+      ...shared,
+      PORT: String(webPort),
+      ORIGIN: webUrl,
+      API_URL: apiUrl,
+      PUBLIC_API_URL: apiUrl,
+      EMAIL_SERVER: mailbox.url,
+      EMAIL_FROM: 'CIC <no-reply@cic.test>',
+      AUTH_OIDC_ISSUER: oidc.issuer,
+      AUTH_OIDC_ID: 'cic-dashboard',
+      AUTH_OIDC_SECRET: secret('oidc'),
+      AUTH_OIDC_NAME: 'Test OIDC',
+    }, (o) => o.includes('Listening on'));
+    stops.push(web.stop);
+    await waitForHttp(`${webUrl}/signin`);
+
+    return { prisma, apiUrl, webUrl, mailbox, boot, secrets, redisUrl: shared.REDIS_URL, children: { api, jobs, web }, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/**
+ * A simulated vLLM node registered directly as READY (provider STATIC), so tests of keys and usage
+ * do not depend on the launch pipeline. The API's node registry picks it up via nodeStatusChanged.
+ */
+export async function registerStaticNode(stack: Stack, model = DEFAULT_MODELS[0]!.name) {
+  const sim = await createSimulator({ model, host: '127.0.0.1', port: 0, ttftMs: 5, itlMs: 1, outputTokens: 8 });
+  const served = await stack.prisma.servedModel.findUniqueOrThrow({ where: { name: model } });
+  const node = await stack.prisma.node.create({
+    data: { provider: 'STATIC', clusterName: `e2e-static-${Date.now()}`, modelId: served.id, endpointUrl: sim.url, status: 'READY', readyAt: new Date() },
+  });
+  const redis = createRedis(stack.redisUrl, pino({ level: 'silent' }));
+  await publish(redis, 'nodeStatusChanged', { nodeId: node.id, modelName: model, status: 'READY', previousStatus: null, reason: 'registered by the e2e test', at: new Date().toISOString() });
+  await redis.quit();
+  return { node, close: () => sim.close() };
+}
