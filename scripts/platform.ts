@@ -105,11 +105,16 @@ async function main(): Promise<void> {
   const secrets = devSecrets(join(dataDir, 'secrets.json'), process.env);
   startChild('api', [...tsx, 'api/src/main.ts'], { ...shared, ...secrets, PORT: String(env.PORT) });
   // The workers launch one local simulated node for the default model (same path as the launchNode mutation).
-  startChild('jobs', [...tsx, 'jobs/src/main.ts'], { ...shared, JOBS_PORT: String(env.JOBS_PORT), LOCAL_NODE_AT_BOOT: process.env.LOCAL_NODE_AT_BOOT ?? 'true' });
+  const localNode = (process.env.LOCAL_NODE_AT_BOOT ?? 'true') === 'true';
+  startChild('jobs', [...tsx, 'jobs/src/main.ts'], { ...shared, JOBS_PORT: String(env.JOBS_PORT), LOCAL_NODE_AT_BOOT: String(localNode) });
   startChild('web', ['web/build/index.js'], { ...shared, ...secrets, PORT: String(env.WEB_PORT), ORIGIN: webUrl, API_URL: apiUrl, PUBLIC_API_URL: process.env.PUBLIC_API_URL ?? apiUrl });
 
   await waitForHttp(`${apiUrl}/readyz`, { timeoutMs: 60_000 });
   await waitForHttp(webUrl, { timeoutMs: 60_000 });
+  if (localNode && apiKey) {
+    say(`waiting for the local simulated node to serve ${DEFAULT_MODELS[0]!.name}…`);
+    await waitForModel(apiUrl, apiKey, DEFAULT_MODELS[0]!.name);
+  }
 
   console.log([
     '',
@@ -119,7 +124,8 @@ async function main(): Promise<void> {
     `  Dashboard                        ${webUrl}`,
     `  API metrics / readiness          ${apiUrl}/metrics  ${apiUrl}/readyz`,
     `  Job workers metrics              http://${env.HOST}:${env.JOBS_PORT}/metrics`,
-    `  Admin                            ${env.BOOTSTRAP_ADMIN_EMAIL}`,
+    `  Admin                            ${env.BOOTSTRAP_ADMIN_EMAIL} (sign-in link printed in this log unless EMAIL_SERVER is set)`,
+    localNode ? `  Model (local simulated node)     ${DEFAULT_MODELS[0]!.name}` : '  Model                            (no local node: LOCAL_NODE_AT_BOOT=false)',
     apiKey
       ? `  API key                          ${apiKey}${boot.createdKey ? `  (new; saved in ${env.DATA_DIR}/bootstrap-api-key)` : ''}`
       : '  API key                          (created on the first run; set BOOTSTRAP_API_KEY to choose one)',
@@ -127,6 +133,20 @@ async function main(): Promise<void> {
     'Press Ctrl-C to stop.',
     '',
   ].join('\n'));
+}
+
+/** Resolves once `/v1/models` lists `model`, i.e. a READY node serves it and the key is accepted. */
+async function waitForModel(apiUrl: string, apiKey: string, model: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${apiUrl}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(2_000) });
+      const body = (await res.json()) as { data?: { id: string }[] };
+      if (body.data?.some((m) => m.id === model)) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no node served ${model} within ${timeoutMs / 1000} s; see the jobs log above`);
 }
 
 main().catch(async (err: unknown) => {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../scripts/lib/net.mjs';
 
@@ -41,6 +42,24 @@ async function waitForOutput(run: Running, pattern: RegExp, timeoutMs = 120_000)
   }
 }
 
+/** A streamed chat completion with the official SDK: what a newcomer does with the printed key. */
+async function streamChat(apiKey: string): Promise<{ text: string; usage: OpenAI.CompletionUsage | null | undefined }> {
+  const client = new OpenAI({ baseURL: `http://127.0.0.1:${ports.PORT}/v1`, apiKey, maxRetries: 0 });
+  const stream = await client.chat.completions.create({
+    model: 'cic/sim-echo-1',
+    messages: [{ role: 'user', content: 'Hello from a fresh clone' }],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let text = '';
+  let usage;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta.content ?? '';
+    if (chunk.usage) usage = chunk.usage;
+  }
+  return { text, usage };
+}
+
 async function stop(run: Running): Promise<number | null> {
   run.child.kill('SIGTERM');
   return run.exited;
@@ -68,6 +87,10 @@ describe('npm start', () => {
     expect((await fetch(`http://127.0.0.1:${ports.WEB_PORT}/`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.JOBS_PORT}/healthz`)).status).toBe(200);
     expect(first.output()).toContain('applied migrations: ');
+    // The simulated node echoes the last user message, streamed through the proxy to the printed key.
+    const reply = await streamChat(key!);
+    expect(reply.text).toBe('Hello from a fresh clone');
+    expect(reply.usage?.completion_tokens).toBeGreaterThan(0);
     expect(await stop(first)).toBe(0);
     expect(first.output()).toContain('[start] stopped');
     await expect(fetch(`${api}/healthz`)).rejects.toThrow();
@@ -79,6 +102,7 @@ describe('npm start', () => {
     expect(second.output()).toContain('database schema up to date');
     expect(second.output()).not.toContain('(new;');
     expect((await fetch(`${api}/readyz`)).status).toBe(200);
+    expect((await streamChat(sameKey!)).text).toBe('Hello from a fresh clone');
     expect(await stop(second)).toBe(0);
   });
 });
