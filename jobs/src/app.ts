@@ -32,7 +32,7 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
   collectDefaultMetrics({ register: registry });
   const drivers = createDrivers(config);
   const queues = [NODE_LIFECYCLE_QUEUE, MAINTENANCE_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: config.BULLMQ_PREFIX }));
-  const metrics = createJobsMetrics(registry, () => queues);
+  const metrics = createJobsMetrics(registry, () => queues, prisma);
   const processor = createProcessor({ prisma, redis, config, log, drivers, metrics });
   const workers = queues.map((queue) => new Worker(queue.name, processor, {
     connection: redis,

@@ -1,11 +1,34 @@
+import type { NodeStatus, PrismaClient } from '@cic/db';
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children'] as const;
 
+const NODE_STATUSES: readonly NodeStatus[] = ['PENDING', 'PROVISIONING', 'STARTING', 'READY', 'UNHEALTHY', 'DRAINING', 'TERMINATING', 'TERMINATED', 'FAILED'];
+
 /** The workers' own metrics (no per-tenant or per-node labels). */
-export function createJobsMetrics(registry: Registry, queues: () => Queue[]) {
+export function createJobsMetrics(registry: Registry, queues: () => Queue[], prisma: PrismaClient) {
   return {
+    nodes: new Gauge({
+      name: 'cic_nodes',
+      help: 'Nodes by status and served model, read from the database at scrape time (0 for enabled models without nodes, so "no READY node" alerts can fire).',
+      labelNames: ['status', 'model'],
+      registers: [registry],
+      async collect() {
+        const [models, groups] = await Promise.all([
+          prisma.servedModel.findMany({ where: { enabled: true }, select: { id: true, name: true } }),
+          prisma.node.groupBy({ by: ['modelId', 'status'], _count: { _all: true } }),
+        ]).catch(() => [null, null] as const);
+        if (!models || !groups) return;
+        this.reset();
+        for (const m of models) for (const status of NODE_STATUSES) this.set({ status, model: m.name }, 0);
+        const names = new Map(models.map((m) => [m.id, m.name]));
+        for (const g of groups) {
+          const model = names.get(g.modelId);
+          if (model) this.set({ status: g.status, model }, g._count._all);
+        }
+      },
+    }),
     queueDepth: new Gauge({
       name: 'cic_jobs_queue_depth', help: 'Jobs per queue and state, read from Redis at scrape time.', labelNames: ['queue', 'state'], registers: [registry],
       async collect() {

@@ -24,8 +24,12 @@ describe('job workers service', () => {
     const { url } = await workers.start();
     try {
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const model = await db.prisma.servedModel.create({ data: { name: `metrics-${Date.now()}` } });
+      await db.prisma.node.create({ data: { provider: 'STATIC', clusterName: `m-${Date.now()}`, modelId: model.id, status: 'READY' } });
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toContain('process_resident_memory_bytes');
+      expect(metrics).toContain(`cic_nodes{status="READY",model="${model.name}"} 1`);
+      expect(metrics).toContain(`cic_nodes{status="FAILED",model="${model.name}"} 0`);
     } finally {
       await workers.stop();
     }
