@@ -15,7 +15,11 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-const firstError = (r: { errors?: { message: string }[] }) => r.errors?.[0]?.message ?? '';
+/** The first error's message; every refusal must also carry a machine-readable code. */
+const firstError = (r: { errors?: { message: string; extensions?: { code?: string } }[] }) => {
+  if (r.errors?.length) expect(r.errors[0]!.extensions?.code).toMatch(/^[A-Z_]+$/);
+  return r.errors?.[0]?.message ?? '';
+};
 
 /** After every attack the server still answers an ordinary query. */
 async function stillServing() {
@@ -66,6 +70,7 @@ it('refuses a huge first, also through variables', async () => {
   // A literal this large is already over the cost limit (armor counts `first`); through a variable our check refuses it.
   const r = await gql(url, '{ organizations(first: 1000000) { edges { node { id } } } }', {}, { auth: token });
   expect(firstError(r)).toMatch(/Cost limit|between 0 and 100/);
+  expect(r.errors?.[0]?.extensions?.code).toMatch(/GRAPHQL_VALIDATION_FAILED|BAD_USER_INPUT/);
   const v = await gql(url, 'query($n: Int) { organizations(first: $n) { edges { node { id } } } }', { n: 101 }, { auth: token });
   expect(v.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
   expect(firstError(v)).toMatch(/`first` on `organizations` must be between 0 and 100/);
