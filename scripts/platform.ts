@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const webUrl = `http://${env.HOST}:${env.WEB_PORT}`;
   // Dashboard sign-in: secrets shared by the API and the dashboard (generated once into DATA_DIR unless set).
   const secrets = devSecrets(join(dataDir, 'secrets.json'), process.env);
-  startChild('api', [...tsx, 'api/src/main.ts'], { ...shared, ...secrets, PORT: String(env.PORT) });
+  startChild('api', [...tsx, 'api/src/main.ts'], { ...shared, ...secrets, PORT: String(env.PORT), PUBLIC_WEB_URL: process.env.PUBLIC_WEB_URL ?? webUrl });
   // The workers launch one local simulated node for the default model (same path as the launchNode mutation).
   const localNode = (process.env.LOCAL_NODE_AT_BOOT ?? 'true') === 'true';
   startChild('jobs', [...tsx, 'jobs/src/main.ts'], { ...shared, JOBS_PORT: String(env.JOBS_PORT), LOCAL_NODE_AT_BOOT: String(localNode) });

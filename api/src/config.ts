@@ -60,7 +60,7 @@ export const apiEnvSchema = z.object({
   /** Largest credit purchase, in cents (USD). */
   CHECKOUT_MAX_CENTS: z.coerce.number().int().min(50).default(100_000),
   /** The dashboard's public URL: Stripe sends buyers back to it after checkout and from the portal. */
-  PUBLIC_WEB_URL: urlVar(['http', 'https']).default('http://localhost:5173'),
+  PUBLIC_WEB_URL: urlVar(['http', 'https']).default('http://127.0.0.1:3000'),
   /** Low-balance threshold for billing accounts billing creates, in micro-dollars. */
   LOW_BALANCE_MICROS: z.coerce.bigint().min(0n).default(5_000_000n),
   /** Refuse inference (402) for organizations without credits; false = every organization may spend. */

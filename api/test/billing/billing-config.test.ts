@@ -11,7 +11,7 @@ describe('billing configuration', () => {
     expect([c.STRIPE_SECRET_KEY, c.STRIPE_WEBHOOK_SECRET, c.STRIPE_API_BASE]).toEqual([undefined, undefined, undefined]);
     expect(c).toMatchObject({
       CHECKOUT_MIN_CENTS: 500, CHECKOUT_MAX_CENTS: 100_000,
-      PUBLIC_WEB_URL: 'http://localhost:5173', LOW_BALANCE_MICROS: 5_000_000n, BILLING_ENFORCE_CREDITS: true,
+      PUBLIC_WEB_URL: 'http://127.0.0.1:3000', LOW_BALANCE_MICROS: 5_000_000n, BILLING_ENFORCE_CREDITS: true,
     });
     expect(createStripeClient({ secretKey: c.STRIPE_SECRET_KEY })).toBeNull();
   });
