@@ -48,7 +48,7 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
   const graphql = buildGraphQL({ config, prisma, redis, keys, registry: metrics.registry, log, billing });
   graphql.register(router);
 
-  const http = createHttpServer({ router, metrics, log });
+  const http = createHttpServer({ router, metrics, log, trustProxy: config.TRUST_PROXY });
   graphql.attach(http.server);
 
   return {

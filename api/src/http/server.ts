@@ -13,6 +13,18 @@ export interface HttpServerOptions {
   log: Logger;
   /** Renders an error for a given route (e.g. OpenAI's shape under /v1). */
   renderError?: (res: ServerResponse, err: AppError, ctx: RequestContext) => void;
+  /**
+   * Log the client address from `X-Forwarded-For` (set by a load balancer in front) instead of the socket's.
+   * @defaultValue false
+   */
+  trustProxy?: boolean;
+}
+
+/** The client's address for access logs: the first X-Forwarded-For hop when a trusted proxy set it. */
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string | undefined {
+  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
+  const first = typeof forwarded === 'string' ? forwarded.split(',', 1)[0]!.trim() : '';
+  return first || req.socket.remoteAddress;
 }
 
 const defaultRenderError = (res: ServerResponse, err: AppError, ctx: RequestContext) =>
@@ -22,7 +34,7 @@ const defaultRenderError = (res: ServerResponse, err: AppError, ctx: RequestCont
  * The API's one Node HTTP server: request ids, access logs, metrics and error masking around a Router.
  * `close(graceMs)` stops accepting, lets in-flight requests finish, then cuts what is left.
  */
-export function createHttpServer({ router, metrics, log, renderError = defaultRenderError }: HttpServerOptions) {
+export function createHttpServer({ router, metrics, log, renderError = defaultRenderError, trustProxy = false }: HttpServerOptions) {
   const inflight = new Set<AbortController>();
   const sockets = new Set<Socket>();
 
@@ -62,7 +74,7 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc({ method, route, status: String(res.statusCode) });
       metrics.duration.observe({ method, route }, seconds);
-      ctx.log.info({ method, path, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      ctx.log.info({ method, path, route, status: res.statusCode, ms: Math.round(seconds * 1000), ip: clientAddress(req, trustProxy) }, 'request');
     });
     try {
       if (!match) throw new AppError('NOT_FOUND', `No route for ${method} ${path}.`);
