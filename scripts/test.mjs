@@ -52,11 +52,11 @@ try {
   };
   for (const ws of WORKSPACES) rmSync(join(root, ws, REPORT), { force: true });
 
-  const checks = (await run('npx', ['turbo', 'run', 'typecheck', '--output-logs=errors-only'], env))
+  const checks = (await run('npx', ['turbo', 'run', 'typecheck', '--continue', '--output-logs=errors-only'], env))
     || (await run('npx', ['tsc', '--noEmit', '-p', 'scripts'], env))
     || (await run('npx', ['eslint', '.'], env));
   if (checks !== 0) failed = true;
-  const tests = await run('npx', ['turbo', 'run', 'test', '--concurrency=1', '--', '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`], env);
+  const tests = await run('npx', ['turbo', 'run', 'test', '--concurrency=1', '--continue', '--', '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`], env);
   if (tests !== 0) failed = true;
 
   let passed = 0, failures = 0, skipped = 0;

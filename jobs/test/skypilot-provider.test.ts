@@ -75,16 +75,19 @@ describe('SkyPilot provider through the fake sky CLI', () => {
     if (step === 'launch') expect(all.some((e) => e.kind === 'LOG' && e.message === message)).toBe(true);
   });
 
-  it('a failing `sky down` ends the node FAILED with the CLI message (the cluster is kept for an operator)', async () => {
+  it('a failing `sky down` is retried, then ends the node FAILED with the CLI message (the cluster is kept for an operator)', async () => {
     const node = await createNode(db.prisma, 'SKYPILOT');
     await enqueueNodeLaunch(lifecycle(), node.id);
     await waitForStatus(db.prisma, node.id, ['READY']);
     sky.control({ endpoint: new URL(sim.url).host, fail: { down: 'sky.exceptions.ClusterOwnerIdentityMismatchError: owner changed' } });
     await transitionNode({ prisma: db.prisma, redis: workers.redis, nodeId: node.id, to: 'DRAINING', reason: 'test' });
-    await enqueueNodeTerminate(lifecycle(), node.id);
+    await enqueueNodeTerminate(lifecycle(), node.id, { backoffDelayMs: 50 });
     const failed = await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED']);
     expect(failed.status).toBe('FAILED');
     expect(failed.statusReason).toContain('teardown failed: sky down failed (exit code 1): sky.exceptions.ClusterOwnerIdentityMismatchError: owner changed');
+    // Five attempts: four logged as retried, the last one marks the node FAILED.
+    const retried = (await events(node.id)).filter((e) => e.message.startsWith('teardown attempt failed, will retry'));
+    expect(retried).toHaveLength(4);
     expect(sky.clusters().map((c) => c.name)).toContain(node.clusterName);
   });
 

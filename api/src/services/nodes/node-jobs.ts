@@ -21,15 +21,27 @@ export const nodeTerminateJobId = (nodeId: string): string => `terminate-${nodeI
 // Launches wait on clouds: retry transient failures with backoff (CLI errors end FAILED at once in the
 // handler). Finished jobs are kept a while for inspection, then dropped so Redis does not grow forever.
 const RETENTION = { removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } };
-const LAUNCH_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, ...RETENTION };
-const TERMINATE_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 5_000 }, ...RETENTION };
+
+export interface NodeJobRetry {
+  /**
+   * First retry delay in ms, doubling after each failed attempt.
+   * @defaultValue 5000
+   */
+  backoffDelayMs?: number;
+}
+
+const jobOptions = (attempts: number, { backoffDelayMs = 5_000 }: NodeJobRetry) => ({
+  attempts,
+  backoff: { type: 'exponential', delay: backoffDelayMs },
+  ...RETENTION,
+});
 
 /**
  * Enqueues the launch of a PENDING node. The job id is deterministic (`launch-<nodeId>`), so a retried
  * mutation or a double click cannot launch the same node twice.
  */
-export async function enqueueNodeLaunch(queue: Queue, nodeId: string): Promise<void> {
-  await queue.add(NODE_JOB_NAMES.launch, nodeLaunchPayload.parse({ nodeId }), { jobId: nodeLaunchJobId(nodeId), ...LAUNCH_OPTIONS });
+export async function enqueueNodeLaunch(queue: Queue, nodeId: string, retry: NodeJobRetry = {}): Promise<void> {
+  await queue.add(NODE_JOB_NAMES.launch, nodeLaunchPayload.parse({ nodeId }), { jobId: nodeLaunchJobId(nodeId), ...jobOptions(3, retry) });
 }
 
 /**
@@ -37,9 +49,9 @@ export async function enqueueNodeLaunch(queue: Queue, nodeId: string): Promise<v
  * A terminate job that failed for good is removed first: BullMQ ignores an add whose id still exists,
  * and an admin retrying a failed teardown must get a new attempt.
  */
-export async function enqueueNodeTerminate(queue: Queue, nodeId: string): Promise<void> {
+export async function enqueueNodeTerminate(queue: Queue, nodeId: string, retry: NodeJobRetry = {}): Promise<void> {
   const jobId = nodeTerminateJobId(nodeId);
   const previous = await queue.getJob(jobId);
   if (previous && (await previous.isFailed())) await previous.remove();
-  await queue.add(NODE_JOB_NAMES.terminate, nodeTerminatePayload.parse({ nodeId }), { jobId, ...TERMINATE_OPTIONS });
+  await queue.add(NODE_JOB_NAMES.terminate, nodeTerminatePayload.parse({ nodeId }), { jobId, ...jobOptions(5, retry) });
 }
