@@ -16,15 +16,16 @@ export interface RunInfo {
 const ok = (s: Sample) => s.status === 200 && !s.error;
 
 function perSecond(samples: Sample[], seconds: number, f: (bucket: Sample[]) => number): [number, number][] {
-  const buckets: Sample[][] = Array.from({ length: seconds + 1 }, () => []);
-  for (const s of samples) buckets[Math.min(seconds, Math.floor(s.at))]!.push(s);
-  return buckets.map((b, i) => [i, f(b)] as [number, number]).slice(0, seconds);
+  // Requests sent a few ms past the last full second join that second's bucket.
+  const buckets: Sample[][] = Array.from({ length: seconds }, () => []);
+  for (const s of samples) buckets[Math.min(seconds - 1, Math.floor(s.at))]!.push(s);
+  return buckets.map((b, i) => [i, f(b)] as [number, number]);
 }
 
 /** Renders the run as markdown plus SVG charts; returns { markdown, charts: filename → svg }. */
 export function renderReport(result: LoadResult, info: RunInfo) {
   const { samples } = result;
-  const seconds = Math.ceil(Math.max(...samples.map((s) => s.at), 1));
+  const seconds = Math.max(1, Math.floor(Math.max(...samples.map((s) => s.at))));
   const others = samples.filter((s) => s.key !== info.overLimitKey);
   const over = samples.filter((s) => s.key === info.overLimitKey);
   const ttft = others.filter(ok).map((s) => s.ttftMs);
@@ -32,7 +33,10 @@ export function renderReport(result: LoadResult, info: RunInfo) {
   const completed = samples.filter(ok).length;
   const errorsOthers = others.filter((s) => !ok(s));
   const byStatus = new Map<string, number>();
-  for (const s of errorsOthers) byStatus.set(s.error ? `${s.status} ${s.error}` : String(s.status), (byStatus.get(String(s.status)) ?? 0) + 1);
+  for (const s of errorsOthers) {
+    const kind = s.error ? `${s.status} ${s.error}` : String(s.status);
+    byStatus.set(kind, (byStatus.get(kind) ?? 0) + 1);
+  }
   const over429 = over.filter((s) => s.status === 429).length;
   const overOk = over.filter(ok).length;
   // Windows are one minute from the key's first request: count admissions per window.
