@@ -69,6 +69,7 @@ try {
     skipped += r.numPendingTests + (r.numTodoTests ?? 0);
   }
   if (checks !== 0) say('typecheck or lint failed (see above)');
+  if (tests !== 0 && failures === 0) say('a test run failed without a failing test (an unhandled error or a crashed worker; see above)');
   if (passed === 0) {
     say('no test ran');
     failed = true;

@@ -24,7 +24,7 @@ export interface HttpServerOptions {
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string | undefined {
   const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
   const first = typeof forwarded === 'string' ? forwarded.split(',', 1)[0]!.trim() : '';
-  return first || req.socket.remoteAddress;
+  return first || req.socket?.remoteAddress;
 }
 
 const defaultRenderError = (res: ServerResponse, err: AppError, ctx: RequestContext) =>
@@ -57,6 +57,8 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const requestId = requestIdOf(req);
+    // Read now: once the response ends the socket may be destroyed and detached from the request.
+    const ip = clientAddress(req, trustProxy);
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const match = router.match(method, path);
@@ -74,7 +76,7 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc({ method, route, status: String(res.statusCode) });
       metrics.duration.observe({ method, route }, seconds);
-      ctx.log.info({ method, path, route, status: res.statusCode, ms: Math.round(seconds * 1000), ip: clientAddress(req, trustProxy) }, 'request');
+      ctx.log.info({ method, path, route, status: res.statusCode, ms: Math.round(seconds * 1000), ip }, 'request');
     });
     try {
       if (!match) throw new AppError('NOT_FOUND', `No route for ${method} ${path}.`);
