@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import Stripe from 'stripe';
 import { createHttpMetrics } from '../../src/http/metrics.ts';
+import { eventually as pollUntil } from '../helpers/eventually.ts';
 import { Router } from '../../src/http/router.ts';
 import { createHttpServer } from '../../src/http/server.ts';
 import { registerStripeWebhookRoute, type StripeWebhookRouteOptions } from '../../src/http/stripe-webhook-route.ts';
@@ -49,16 +50,8 @@ export async function createBillingWorld() {
     return { url: `${url}/webhooks/stripe`, registry, metrics };
   }
 
-  /** Polls until `check` returns a truthy value. */
-  async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 5_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await check();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  /** Polls until `check` returns a truthy value (5 s by default in billing tests). */
+  const eventually = <T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 5_000) => pollUntil(check, timeoutMs);
 
   const balanceOf = async (organizationId: string) =>
     (await db.prisma.billingAccount.findUniqueOrThrow({ where: { organizationId } })).balanceMicros;

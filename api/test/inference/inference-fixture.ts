@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { buildApi } from '../../src/app.ts';
 import { loadApiConfig } from '../../src/config.ts';
 import type { CreditGate } from '../../src/inference/credit-gate.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { generateKey } from '../../src/services/api-keys/key-format.ts';
 import { createSimulator, type Simulator } from '../../src/simulator/server.ts';
 import type { SimulatorOptions } from '../../src/simulator/options.ts';
@@ -56,16 +57,6 @@ export async function createInferenceWorld() {
     return { ...api, stop, url, port, baseURL: `${url}/v1` };
   }
 
-  /** Polls until `check` returns a value (the usage writer and registries work asynchronously). */
-  async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await check();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   return {
     db, prisma, redis, org, model, createKey, addModel, addNode, startApi, eventually,

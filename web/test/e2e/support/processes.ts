@@ -1,19 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+
+// The same helpers npm start and npm test use.
+export { freePort } from '../../../../scripts/lib/net.mjs';
+export { waitForHttp } from '../../../../scripts/lib/wait-http.mjs';
 
 export const ROOT = new URL('../../../../', import.meta.url).pathname;
-
-/** A free loopback port (listen on 0, read, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Child {
   proc: ChildProcess;
@@ -63,17 +54,4 @@ export async function startNode(name: string, args: string[], env: NodeJS.Proces
     });
   });
   return child;
-}
-
-/** Polls `url` until it answers 2xx. */
-export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return;
-    } catch { /* not up yet */ }
-    if (Date.now() > until) throw new Error(`${url} did not answer in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

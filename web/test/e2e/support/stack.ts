@@ -62,7 +62,7 @@ export async function startStack() {
       AUTH_OIDC_NAME: 'Test OIDC',
     }, (o) => o.includes('Listening on'));
     stops.push(web.stop);
-    await waitForHttp(`${webUrl}/signin`);
+    await waitForHttp(`${webUrl}/signin`, { timeoutMs: 60_000 });
 
     return { prisma, apiUrl, webUrl, mailbox, boot, secrets, redisUrl: shared.REDIS_URL, children: { api, jobs, web }, stop: stopAll };
   } catch (err) {
