@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { publish } from '@cic/api/lib/topics';
-import { percentile, round } from './src/harness/stats.ts';
+import { percentile, round } from './src/stats.ts';
 import { scrapeGauge, startGraphQLBenchStack } from './src/graphql/bench-stack.ts';
 import { measureQueryRate } from './src/graphql/query-rate.ts';
 import { openSubscribers } from './src/graphql/subscribers.ts';

@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, testRedis, type TestDatabase } from '@cic/db/testing';
@@ -8,6 +7,7 @@ import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitorin
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { freePort } from '../../scripts/lib/net.mjs';
 import { startTestApi } from '../../api/test/helpers/test-api.ts';
 import { buildWorkers } from '../../jobs/src/app.ts';
 import { loadJobsConfig } from '../../jobs/src/config.ts';
@@ -71,15 +71,6 @@ describe('Prometheus rules and Grafana dashboards', () => {
 
 /** Families declared by a Prometheus text exposition (`# TYPE name type`). */
 const typeFamilies = (text: string): string[] => [...text.matchAll(/^# TYPE (\S+) \S+$/gm)].map((m) => m[1]!);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 describe('the running services export every metric used', () => {
   let db: TestDatabase;

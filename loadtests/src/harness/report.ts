@@ -1,5 +1,5 @@
 import type { LoadResult, Sample } from './load.ts';
-import { percentile, round } from './stats.ts';
+import { percentile, round } from '../stats.ts';
 import { lineChart } from './svg-chart.ts';
 
 export interface RunInfo {

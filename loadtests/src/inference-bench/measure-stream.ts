@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { percentile } from '../stats.ts';
 
 export interface StreamLoadOptions {
   /** Base URL (`http://host:port`); requests go to `${url}/v1/chat/completions`. */
@@ -19,7 +20,6 @@ export interface StreamLoadResult {
   ttftP99Ms: number;
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /**
  * Streams `requests` chat completions with `concurrency` workers over keep-alive connections and
@@ -56,6 +56,5 @@ export async function measureStream(o: StreamLoadOptions): Promise<StreamLoadRes
   }));
   const seconds = (performance.now() - started) / 1000;
   await pool.close();
-  ttfts.sort((a, b) => a - b);
   return { requests: o.requests, errors, seconds, rps: o.requests / seconds, ttftP50Ms: percentile(ttfts, 50), ttftP99Ms: percentile(ttfts, 99) };
 }
