@@ -46,12 +46,13 @@ export async function enqueueNodeLaunch(queue: Queue, nodeId: string, retry: Nod
 
 /**
  * Enqueues the termination of a node (idempotent by `terminate-<nodeId>` while one is queued or running).
- * A terminate job that failed for good is removed first: BullMQ ignores an add whose id still exists,
- * and an admin retrying a failed teardown must get a new attempt.
+ * A finished terminate job (failed for good, or completed while the node was in another state) is
+ * removed first: BullMQ ignores an add whose id still exists, and a new request must get a new run.
  */
 export async function enqueueNodeTerminate(queue: Queue, nodeId: string, retry: NodeJobRetry = {}): Promise<void> {
   const jobId = nodeTerminateJobId(nodeId);
   const previous = await queue.getJob(jobId);
-  if (previous && (await previous.isFailed())) await previous.remove();
+  const state = previous ? await previous.getState() : null;
+  if (state === 'completed' || state === 'failed') await previous!.remove();
   await queue.add(NODE_JOB_NAMES.terminate, nodeTerminatePayload.parse({ nodeId }), { jobId, ...jobOptions(5, retry) });
 }
