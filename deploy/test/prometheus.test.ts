@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,7 +83,7 @@ describe('the running services export every metric used', () => {
     db = await createTestDatabase();
     const redis = testRedis();
     api = await startTestApi({ databaseUrl: db.url, redisUrl: redis.url });
-    workers = buildWorkers({ config: loadJobsConfig({ JOBS_PORT: '0', DATABASE_URL: db.url, REDIS_URL: redis.url }), log: pino({ level: 'silent' }) });
+    workers = buildWorkers({ config: loadJobsConfig({ JOBS_PORT: '0', DATABASE_URL: db.url, REDIS_URL: redis.url, BULLMQ_PREFIX: `p${randomUUID().slice(0, 8)}` }), log: pino({ level: 'silent' }) });
     jobsUrl = (await workers.start()).url;
   });
   afterAll(async () => {

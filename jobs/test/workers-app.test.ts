@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createTestDatabase, testRedis, type TestDatabase } from '@cic/db/testing';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -14,7 +15,8 @@ afterAll(() => db?.drop());
 
 const build = (redisUrl: string) =>
   buildWorkers({
-    config: loadJobsConfig({ JOBS_PORT: '0', DATABASE_URL: db.url, REDIS_URL: redisUrl }),
+    // Own queue prefix: the run's Redis is shared, and these workers upsert their schedulers.
+    config: loadJobsConfig({ JOBS_PORT: '0', DATABASE_URL: db.url, REDIS_URL: redisUrl, BULLMQ_PREFIX: `w${randomUUID().slice(0, 8)}` }),
     log: pino({ level: 'silent' }),
   });
 

@@ -14,7 +14,8 @@ export interface TestApiOptions {
 /** Builds and starts the real API on a free loopback port, with logs silenced. */
 export async function startTestApi({ databaseUrl, redisUrl, redisPrefix = `test:${randomUUID()}:`, env = {} }: TestApiOptions) {
   const config = loadApiConfig({
-    NODE_ENV: 'test', PORT: '0', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SHUTDOWN_GRACE_SECONDS: '5', INFERENCE_REDIS_PREFIX: redisPrefix, ...env,
+    NODE_ENV: 'test', PORT: '0', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SHUTDOWN_GRACE_SECONDS: '5', INFERENCE_REDIS_PREFIX: redisPrefix,
+    BULLMQ_PREFIX: `b${randomUUID().slice(0, 8)}`, ...env,
   });
   const api = buildApi({ config, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const { url } = await api.start();

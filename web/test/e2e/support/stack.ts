@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createPrismaClient, type PrismaClient } from '@cic/db';
 import { createTestDatabase, testRedis, type TestDatabase } from '@cic/db/testing';
 import { bootstrapPlatform } from '@cic/api/services/bootstrap/bootstrap-platform';
@@ -31,7 +32,13 @@ export async function startStack() {
     const boot = await bootstrapPlatform({ prisma, adminEmail: ADMIN_EMAIL, models: DEFAULT_MODELS });
 
     const secrets = { AUTH_SECRET: secret('auth'), SESSION_TOKEN_SECRET: secret('session'), INTERNAL_AUTH_SECRET: secret('internal') };
-    const shared = { NODE_ENV: 'test', DATABASE_URL: db.url, REDIS_URL: testRedis().url, HOST: '127.0.0.1', LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info', ...secrets };
+    // The run's Redis is shared with every other test file: queues, rate limits and the usage stream
+    // live under this stack's own prefix, so no other file's jobs reach this stack's worker.
+    const redis = testRedis();
+    const shared = {
+      NODE_ENV: 'test', DATABASE_URL: db.url, REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
+      BULLMQ_PREFIX: `e2e${randomUUID().slice(0, 8)}`, INFERENCE_REDIS_PREFIX: redis.prefix, ...secrets,
+    };
 
     const api: Child = await startNode('api', ['--import', 'tsx', 'api/src/main.ts'], { ...shared, PORT: '0', SHUTDOWN_GRACE_SECONDS: '2' }, (o) => o.includes('api listening'));
     stops.push(api.stop);
