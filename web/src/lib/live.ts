@@ -2,6 +2,7 @@ import { createClient, type Client } from 'graphql-ws';
 
 let client: Client | undefined;
 let currentUrl = '';
+let connected = false;
 
 async function fetchToken(): Promise<string> {
   const res = await fetch('/api/token', { headers: { accept: 'application/json' } });
@@ -15,12 +16,17 @@ function liveClient(apiUrl: string): Client {
   if (client && currentUrl === url) return client;
   void client?.dispose();
   currentUrl = url;
+  connected = false;
   client = createClient({
     url,
     lazy: true,
     retryAttempts: Infinity,
     shouldRetry: () => true,
     connectionParams: async () => ({ authorization: `Bearer ${await fetchToken()}` }),
+    on: {
+      connected: () => (connected = true),
+      closed: () => (connected = false),
+    },
   });
   return client;
 }
@@ -31,15 +37,30 @@ export interface SubscribeOptions<T> {
   variables?: Record<string, unknown>;
   onData: (data: T) => void;
   onStatus?: (status: 'live' | 'reconnecting' | 'error', message?: string) => void;
+  /**
+   * Called once the subscription is on an open socket: when it connects, after every reconnect, and
+   * at once if the socket was already open. Events published before then (while the page loaded, or
+   * while the socket was down) never reach this subscriber, so the page reloads its data here.
+   */
+  onResync?: () => void;
 }
 
 /** Subscribes and returns the unsubscribe function (call it from an $effect's cleanup). */
-export function subscribe<T>({ apiUrl, query, variables = {}, onData, onStatus }: SubscribeOptions<T>): () => void {
+export function subscribe<T>({ apiUrl, query, variables = {}, onData, onStatus, onResync }: SubscribeOptions<T>): () => void {
   const c = liveClient(apiUrl);
   const offs = [
-    c.on('connected', () => onStatus?.('live')),
+    c.on('connected', () => {
+      onStatus?.('live');
+      onResync?.();
+    }),
     c.on('closed', () => onStatus?.('reconnecting')),
   ];
+  if (connected) {
+    queueMicrotask(() => {
+      onStatus?.('live');
+      onResync?.();
+    });
+  }
   const stop = c.subscribe<T>({ query, variables }, {
     next: (result) => {
       if (result.errors?.length) onStatus?.('error', result.errors[0]!.message);

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from '@auth/core/jwt';
 import OpenAI from 'openai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocket, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESKTOP, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
 import { ADMIN_EMAIL, registerStaticNode, startStack, type Stack } from './support/stack.ts';
@@ -21,6 +21,14 @@ let nodeId = '';
 /** Marks the document; if the page reloads the mark is gone, which proves updates arrived live. */
 const markDocument = (page: Page) => page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
 const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload === true);
+
+/** What the database and the workers say about a node, for a failure message. */
+async function nodeReport(id: string): Promise<string> {
+  const node = await stack.prisma.node.findUnique({ where: { id }, include: { events: { orderBy: { createdAt: 'asc' } } } });
+  const events = node?.events.map((e) => `  ${e.createdAt.toISOString()} ${e.kind} ${e.message}`).join('\n');
+  const jobs = stack.children.jobs.output().split('\n').filter((l) => l.includes(id) || /"level":(40|50)/.test(l)).slice(-30).join('\n');
+  return `node ${id} is ${node?.status} in the database; its events:\n${events}\nworker log lines about it:\n${jobs}`;
+}
 
 async function signInByEmail(context: BrowserContext, email: string): Promise<Page> {
   const page = await context.newPage();
@@ -134,6 +142,37 @@ describe('nodes (admin)', () => {
     await expect.poll(() => adminPage.locator('.log').textContent()).toContain('STARTING → READY');
     expect(await stillSameDocument(adminPage)).toBe(true);
   }, 90_000);
+});
+
+describe('live updates', () => {
+  it('after the live connection drops, the nodes page catches up on what changed meanwhile', async () => {
+    const page = await admin.newPage();
+    const sockets: WebSocketRoute[] = [];
+    let registered: Awaited<ReturnType<typeof registerStaticNode>> | undefined;
+    // Every socket of this page goes through here; before the second one reaches the API, a node is
+    // registered, and its event is published while the page is not subscribed.
+    await page.routeWebSocket(/\/graphql$/, async (ws) => {
+      sockets.push(ws);
+      if (sockets.length === 2) registered = await registerStaticNode(stack);
+      ws.connectToServer();
+    });
+    try {
+      await page.goto(`${stack.webUrl}/nodes`);
+      await page.locator('[data-live-status="live"]').waitFor();
+      await markDocument(page);
+      await sockets[0]!.close({ code: 1012, reason: 'network blip' }); // the page's side; it reconnects
+      await expect.poll(() => registered?.node.id, { timeout: 30_000 }).toBeTruthy();
+      await page.locator('[data-live-status="live"]').waitFor({ timeout: 30_000 });
+      await page.locator(`tr[data-node-id="${registered!.node.id}"]`).waitFor({ timeout: 15_000 });
+      expect(await stillSameDocument(page)).toBe(true);
+    } finally {
+      await page.close();
+      if (registered) {
+        await stack.prisma.node.update({ where: { id: registered.node.id }, data: { status: 'TERMINATED', terminatedAt: new Date() } });
+        await registered.close();
+      }
+    }
+  }, 60_000);
 });
 
 describe('API keys and live usage', () => {
@@ -290,6 +329,14 @@ describe('accessibility and screenshots', () => {
 
   it('terminates the launched node (with confirmation) and sees it stop without reloading', async () => {
     await adminPage.setViewportSize(DESKTOP);
+    // The page subscribes once: reloading its data after the action must not re-subscribe (events
+    // published between an unsubscribe and the next subscribe would be lost).
+    const subscribes: string[] = [];
+    const countSubscribes = (ws: WebSocket) => ws.on('framesent', ({ payload }) => {
+      const message = JSON.parse(String(payload)) as { type: string; payload?: { query?: string } };
+      if (message.type === 'subscribe') subscribes.push(message.payload?.query ?? '');
+    });
+    adminPage.on('websocket', countSubscribes);
     await adminPage.goto(`${stack.webUrl}/nodes`);
     adminPage.once('dialog', (d) => void d.accept());
     await adminPage.getByRole('button', { name: `Terminate ${nodeId}` }).click();
@@ -297,8 +344,12 @@ describe('accessibility and screenshots', () => {
     await markDocument(adminPage);
     await adminPage.getByLabel('Show terminated and failed').check();
     const badge = adminPage.locator(`tr[data-node-id="${nodeId}"] [data-testid="node-status"]`);
-    await expect.poll(() => badge.textContent(), { timeout: 60_000, interval: 250 }).toBe('TERMINATED');
+    await expect.poll(() => badge.textContent(), { timeout: 60_000, interval: 250 }).toBe('TERMINATED')
+      .catch(async (err: Error) => { throw new Error(`${err.message}\n${await nodeReport(nodeId)}`); });
     expect(await stillSameDocument(adminPage)).toBe(true);
+    adminPage.off('websocket', countSubscribes);
+    expect(subscribes).toHaveLength(1);
+    expect(subscribes[0]).toMatch(/nodeStatusChanged/);
   }, 90_000);
 
   it('signs out; pages then ask to sign in again', async () => {
