@@ -31,12 +31,12 @@ const redis = new Redis(stack.redisUrl);
 try {
   await settle(2_000);
   const rssBefore = await scrapeGauge(stack.url, 'process_resident_memory_bytes');
-  const heapBefore = await scrapeGauge(stack.url, 'nodejs_heap_size_used_bytes');
+  const heapBefore = await stack.liveHeapBytes();
   console.log(`[bench] opening ${count} graphql-ws subscribers`);
   const subscribers = await openSubscribers({ url: stack.url, token: stack.adminToken, nodeId: stack.nodeId, count });
   await settle(3_000);
   const rssIdle = await scrapeGauge(stack.url, 'process_resident_memory_bytes');
-  const heapIdle = await scrapeGauge(stack.url, 'nodejs_heap_size_used_bytes');
+  const heapIdle = await stack.liveHeapBytes();
   const sockets = await scrapeGauge(stack.url, 'cic_graphql_ws_connections');
 
   console.log(`[bench] publishing ${events} status changes at ${rate}/s`);
@@ -87,7 +87,7 @@ try {
 | event→client latency p50 / p95 / p99 / max | ${ms(percentile(latencies, 50))} / ${ms(percentile(latencies, 95))} / ${ms(percentile(latencies, 99))} / ${ms(latencies.reduce((m, v) => Math.max(m, v), 0))} |
 | CPU while publishing + draining (${round(busySeconds, 1)} s) | API ${round(apiCpu, 1)} s, subscriber process ${round((benchCpu.user + benchCpu.system) / 1e6, 1)} s |
 | API RSS per idle subscriber | ${kb((rssIdle - rssBefore) / count)} |
-| API heap used per idle subscriber | ${kb((heapIdle - heapBefore) / count)} |
+| API heap (live, after a full GC) per idle subscriber | ${kb((heapIdle - heapBefore) / count)} |
 | dashboard query (viewer + billing + usage + models), ${values.concurrency} concurrent | ${round(dashboard.perSecond, 0)} req/s, p50 ${ms(percentile(dashboard.latencies, 50))}, p95 ${ms(percentile(dashboard.latencies, 95))}, errors ${dashboard.errors} |
 `);
 } finally {

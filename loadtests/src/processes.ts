@@ -68,9 +68,9 @@ export const spawnSimulator = (name: string, args: string[]) => spawnListening(n
  * The API server (api/src/main.ts, production mode) on a free loopback port, resolved once /readyz is 200.
  * `BENCH_API_NODE_ARGS` adds Node flags (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile under load).
  */
-export async function spawnApi(name: string, env: Record<string, string>): Promise<Child & { url: string }> {
+export async function spawnApi(name: string, env: Record<string, string>, extraNodeArgs: string[] = []): Promise<Child & { url: string }> {
   const port = await freePort();
-  const nodeArgs = process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = [...extraNodeArgs, ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
   const child = spawnTs(name, 'api/src/main.ts', [], { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env }, nodeArgs);
   child.process.stdout!.resume();
   const url = `http://127.0.0.1:${port}`;

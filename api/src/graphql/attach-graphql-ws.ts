@@ -14,6 +14,7 @@ import type { Viewer } from '../services/auth/viewer.ts';
 import type { GraphQLServices } from './context.ts';
 import type { GraphQLYoga } from './create-yoga.ts';
 import type { GraphQLMetrics } from './graphql-metrics.ts';
+import { type PersistedOperationsPolicy, resolveOperation } from './persisted-operations.ts';
 
 /** Close codes clients see (graphql-ws reserves 4400–4499 for the server's reasons). */
 export const WS_CLOSE = { unauthorized: 4401, forbidden: 4403 } as const;
@@ -37,6 +38,8 @@ export interface AttachGraphQLWsOptions {
   keys: KeyAuthenticator;
   sessionSecret: string;
   metrics: GraphQLMetrics;
+  /** The same operations policy as HTTP (persisted ids, and whether other text may run). */
+  persisted: PersistedOperationsPolicy;
   log: Logger;
   /**
    * Largest incoming WebSocket message, in bytes.
@@ -50,7 +53,7 @@ export interface AttachGraphQLWsOptions {
  * connection_init (`connectionParams.authorization`, as the HTTP header would be); a revoked key or
  * an expired session token closes the socket (4403 / 4401), and every event is re-authorized anyway.
  */
-export function attachGraphQLWs({ server, yoga, services, keys, sessionSecret, metrics, log, maxPayloadBytes = 65_536 }: AttachGraphQLWsOptions) {
+export function attachGraphQLWs({ server, yoga, services, keys, sessionSecret, metrics, persisted, log, maxPayloadBytes = 65_536 }: AttachGraphQLWsOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes });
   const byKey = new Map<string, Set<WebSocket>>();
 
@@ -118,9 +121,10 @@ export function attachGraphQLWs({ server, yoga, services, keys, sessionSecret, m
         });
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(resolveOperation(payload, persisted));
         } catch (err) {
-          // Syntax errors and the token limit (enforced while parsing) answer an error message, not a dropped socket.
+          // Policy refusals, syntax errors and the token limit (enforced while parsing) answer an error
+          // message, not a dropped socket.
           if (err instanceof GraphQLError) return [err];
           throw err;
         }

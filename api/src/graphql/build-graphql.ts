@@ -2,22 +2,24 @@ import type { Server } from 'node:http';
 import type { PrismaClient } from '@cic/db';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Queue } from 'bullmq';
-import { createPubSub } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { ApiConfig } from '../config.ts';
 import type { Router } from '../http/router.ts';
 import { createRedis } from '../lib/redis.ts';
+import type { TopicPayloads } from '../lib/topics.ts';
 import type { Logger } from '../logger.ts';
 import type { KeyAuthenticator } from '../services/api-keys/key-authenticator.ts';
 import { NODE_LIFECYCLE_QUEUE } from '../services/nodes/node-jobs.ts';
 import { attachGraphQLWs } from './attach-graphql-ws.ts';
-import type { GraphQLPubSub, GraphQLServices } from './context.ts';
+import type { GraphQLServices } from './context.ts';
 import { createGraphQLYoga } from './create-yoga.ts';
 import { createGraphQLMetrics } from './graphql-metrics.ts';
 import { graphqlLimitsOf, sessionSecretOf } from './graphql-settings.ts';
 import { LiveAuthorization } from './live-authorization.ts';
+import { LiveEvents } from './live-events.ts';
 import { NodeSnapshots } from './node-snapshots.ts';
+import { loadPersistedOperations } from './persisted-operations.ts';
 
 export interface BuildGraphQLOptions {
   config: ApiConfig;
@@ -40,30 +42,31 @@ export function buildGraphQL({ config, prisma, redis, keys, registry, log, billi
   const gqlLog = log.child({ component: 'graphql' });
   const publishClient = createRedis(config.REDIS_URL, gqlLog);
   const subscribeClient = createRedis(config.REDIS_URL, gqlLog);
-  const pubsub: GraphQLPubSub = createPubSub({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
+  const metrics = createGraphQLMetrics(registry);
+  const events = new LiveEvents(createRedisEventTarget({ publishClient, subscribeClient }), { onLagging: () => metrics.laggingSubscribers.inc() });
   const queueConnection = createRedis(config.REDIS_URL, gqlLog, { maxRetriesPerRequest: null });
   const nodeQueue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: queueConnection, prefix: config.BULLMQ_PREFIX });
   // createRedis already logs connection trouble once per outage; without a listener BullMQ would print every retry.
   nodeQueue.on('error', () => undefined);
   const live = new LiveAuthorization({ prisma, log: gqlLog });
   const services: GraphQLServices = {
-    prisma, redis, pubsub, nodeQueue, live, nodeSnapshots: new NodeSnapshots(prisma), usageEventsPerSecond: config.GRAPHQL_USAGE_EVENTS_PER_SECOND, billing,
+    prisma, redis, events, nodeQueue, live, nodeSnapshots: new NodeSnapshots(prisma), usageEventsPerSecond: config.GRAPHQL_USAGE_EVENTS_PER_SECOND, billing,
   };
-  const metrics = createGraphQLMetrics(registry);
+  const limits = graphqlLimitsOf(config);
+  const persisted = { store: loadPersistedOperations(), allowArbitraryOperations: limits.allowArbitraryOperations };
   const yoga = createGraphQLYoga({
-    services, keys, sessionSecret, limits: graphqlLimitsOf(config), production: config.NODE_ENV === 'production', log: gqlLog, metrics,
+    services, keys, sessionSecret, limits, production: config.NODE_ENV === 'production', log: gqlLog, metrics, persisted,
   });
   let ws: ReturnType<typeof attachGraphQLWs> | null = null;
-  let keyEvents: AsyncIterator<unknown> | null = null;
+  let keyEvents: AsyncIterator<TopicPayloads['apiKeyChanged']> | null = null;
 
   // Every instance learns of revocations, so its sockets made with the key close at once.
   async function followKeyChanges(): Promise<void> {
-    const iterable = pubsub.subscribe('apiKeyChanged');
-    keyEvents = iterable[Symbol.asyncIterator]();
+    keyEvents = events.subscribe('apiKeyChanged');
     for (;;) {
       const next = await keyEvents.next();
       if (next.done) return;
-      const { keyId } = next.value as { keyId: string };
+      const { keyId } = next.value;
       await live.keyChanged(keyId).catch((err: unknown) => gqlLog.warn({ err, keyId }, 'could not re-check a changed key'));
     }
   }
@@ -76,7 +79,7 @@ export function buildGraphQL({ config, prisma, redis, keys, registry, log, billi
     },
     /** Serves graphql-ws on the API's HTTP server. */
     attach(server: Server): void {
-      ws = attachGraphQLWs({ server, yoga, services, keys, sessionSecret, metrics, log: gqlLog });
+      ws = attachGraphQLWs({ server, yoga, services, keys, sessionSecret, metrics, persisted, log: gqlLog });
     },
     start(): void {
       void followKeyChanges().catch((err: unknown) => gqlLog.error({ err }, 'apiKeyChanged listener stopped'));

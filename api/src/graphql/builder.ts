@@ -43,7 +43,7 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   defaultInputFieldRequiredness: true,
   scopeAuth: {
-    // Subscriptions are authorized once when they start; subscription-guard.ts re-checks every event.
+    // Subscriptions are authorized once when they start; live-events.ts re-checks every event.
     authorizeOnSubscribe: true,
     // Anonymous callers learn they must authenticate; signed-in ones that they may not.
     unauthorizedError: (_parent, context, _info, result) =>

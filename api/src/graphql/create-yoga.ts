@@ -14,7 +14,7 @@ import { createMaskError } from './mask-error.ts';
 import { schema } from './schema/index.ts';
 import { useCsrfPrevention } from './use-csrf-prevention.ts';
 import { usePaginationLimit } from './use-pagination-limit.ts';
-import { loadPersistedOperations, usePersistedOperations } from './use-persisted-operations.ts';
+import { type PersistedOperationsPolicy, usePersistedOperations } from './persisted-operations.ts';
 import { useRequestId } from './use-request-id.ts';
 
 /** What the HTTP route (or the WebSocket server) hands Yoga for each operation. */
@@ -33,6 +33,8 @@ export interface CreateYogaOptions {
   production: boolean;
   log: Logger;
   metrics: GraphQLMetrics;
+  /** Which operations run (attach-graphql-ws.ts applies the same policy to WebSocket subscribes). */
+  persisted: PersistedOperationsPolicy;
 }
 
 const useDisableIntrospection = (): Plugin => ({
@@ -42,7 +44,7 @@ const useDisableIntrospection = (): Plugin => ({
 });
 
 /** The Yoga instance: schema, authentication into the context, hardening and error masking. */
-export function createGraphQLYoga({ services, keys, sessionSecret, limits, production, log, metrics }: CreateYogaOptions) {
+export function createGraphQLYoga({ services, keys, sessionSecret, limits, production, log, metrics, persisted }: CreateYogaOptions) {
   const armor = new EnvelopArmor({
     maxDepth: { n: limits.maxDepth },
     maxAliases: { n: limits.maxAliases },
@@ -70,7 +72,7 @@ export function createGraphQLYoga({ services, keys, sessionSecret, limits, produ
       ...(production ? [useDisableIntrospection()] : []),
       useCsrfPrevention(),
       usePaginationLimit({ max: MAX_PAGE_SIZE }),
-      usePersistedOperations({ store: loadPersistedOperations(), allowArbitraryOperations: limits.allowArbitraryOperations }),
+      usePersistedOperations(persisted),
       useRequestId(),
     ],
     context: async ({ request, requestId, log: requestLog, wsViewer }): Promise<GraphQLContext> => {

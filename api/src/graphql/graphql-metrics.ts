@@ -11,6 +11,9 @@ export function createGraphQLMetrics(registry: Registry) {
     }),
     wsConnections: new Gauge({ name: 'cic_graphql_ws_connections', help: 'Open graphql-ws connections.', registers: [registry] }),
     activeSubscriptions: new Gauge({ name: 'cic_graphql_subscriptions_active', help: 'Subscriptions being served (graphql-ws and SSE).', registers: [registry] }),
+    laggingSubscribers: new Counter({
+      name: 'cic_graphql_subscribers_dropped_total', help: 'Subscriptions ended because the subscriber fell too many events behind.', registers: [registry],
+    }),
     closedForAuth: new Counter({
       name: 'cic_graphql_ws_auth_closes_total', help: 'WebSockets closed because the key was revoked or the session expired.',
       labelNames: ['reason'] as const, registers: [registry],

@@ -1,19 +1,26 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadPersistedOperations } from '../../src/graphql/use-persisted-operations.ts';
+import { loadPersistedOperations } from '../../src/graphql/persisted-operations.ts';
+import { publish } from '../../src/lib/topics.ts';
 import { createGraphQLWorld, eventually, gql } from './graphql-fixture.ts';
 import { collect, wsClient } from './live-clients.ts';
 
 let world: Awaited<ReturnType<typeof createGraphQLWorld>>;
 let url: string;
 let token: string;
+let publisher: Redis;
 
 beforeAll(async () => {
   world = await createGraphQLWorld();
   const a = await world.tenant('Acme');
   token = a.ownerToken;
   url = (await world.startApi()).url;
+  publisher = new Redis(world.redis.url);
 });
-afterAll(() => world.close());
+afterAll(async () => {
+  publisher.disconnect();
+  await world.close();
+});
 
 /** The first error's message; every refusal must also carry a machine-readable code. */
 const firstError = (r: { errors?: { message: string; extensions?: { code?: string } }[] }) => {
@@ -101,7 +108,7 @@ it('masks unexpected errors with the request id', async () => {
 
 it('answers persisted operations by hash, and PERSISTED_QUERY_NOT_FOUND for unknown ones', async () => {
   const store = loadPersistedOperations();
-  const [hash, query] = [...store].find(([, q]) => q.startsWith('query Viewer'))!;
+  const [hash, query] = [...store].find(([, q]) => q.trim().startsWith('query Viewer'))!;
   const r = await gql<{ viewer: { id: string } }>(url, '', {}, { auth: token, body: { documentId: hash } });
   expect(r.errors).toBeUndefined();
   expect(r.data?.viewer.id).toBeTruthy();
@@ -110,6 +117,38 @@ it('answers persisted operations by hash, and PERSISTED_QUERY_NOT_FOUND for unkn
   const unknown = await gql(url, '', {}, { auth: token, body: { documentId: 'f'.repeat(64) } });
   expect(unknown.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
   expect(query).toContain('viewer');
+});
+
+it('with GRAPHQL_ALLOW_ARBITRARY_OPERATIONS=false runs only registered operations, over HTTP and graphql-ws', async () => {
+  const locked = await world.startApi({ GRAPHQL_ALLOW_ARBITRARY_OPERATIONS: 'false' });
+  const store = loadPersistedOperations();
+  const [viewerHash, viewerText] = [...store].find(([, q]) => q.trim().startsWith('query Viewer'))!;
+  const [statusHash] = [...store].find(([, q]) => q.trim().startsWith('subscription NodeStatus'))!;
+  const { client } = wsClient(locked.url, world.adminToken);
+  try {
+    const arbitrary = await gql(locked.url, '{ viewer { id } }', {}, { auth: token });
+    expect(arbitrary.status).toBe(400);
+    expect(arbitrary.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
+    // The dashboard sends its registered text; clients may send the id instead.
+    expect((await gql<{ viewer: { id: string } }>(locked.url, viewerText, {}, { auth: token })).data?.viewer.id).toBeTruthy();
+    expect((await gql<{ viewer: { id: string } }>(locked.url, '', {}, { auth: token, body: { documentId: viewerHash } })).data?.viewer.id).toBeTruthy();
+
+    const refused = collect(client, 'subscription { nodeStatusChanged { id status } }');
+    await eventually(() => refused.errors.length > 0);
+    expect(JSON.stringify(refused.errors)).toContain('PERSISTED_QUERY_ONLY');
+    const events: unknown[] = [];
+    client.subscribe({ query: '', extensions: { persistedQuery: { version: 1, sha256Hash: statusHash } } }, {
+      next: (v) => events.push(v), error: (e) => events.push({ error: e }), complete: () => undefined,
+    });
+    await eventually(async () => {
+      await publish(publisher, 'nodeStatusChanged', { nodeId: world.node.id, modelName: world.model.name, status: 'READY', previousStatus: 'STARTING', reason: 'probe', at: new Date().toISOString() });
+      return events.length > 0;
+    });
+    expect(events[0]).toMatchObject({ data: { nodeStatusChanged: { id: expect.any(String), status: 'READY' } } });
+  } finally {
+    await client.dispose();
+    await locked.stop();
+  }
 });
 
 it('hides introspection and field suggestions in production', async () => {

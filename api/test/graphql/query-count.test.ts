@@ -42,12 +42,13 @@ beforeAll(async () => {
   }
   keys = new KeyAuthenticator({ prisma, subscriber: new Redis(world.redis.url), log });
   const services = {
-    prisma, redis: null as never, pubsub: null as never, nodeQueue: null as never, usageEventsPerSecond: 4,
+    prisma, redis: null as never, events: null as never, nodeQueue: null as never, usageEventsPerSecond: 4,
     live: new LiveAuthorization({ prisma, log }), nodeSnapshots: new NodeSnapshots(prisma),
   } satisfies GraphQLServices;
   yoga = createGraphQLYoga({
     services, keys, sessionSecret: SECRET, production: false, log, metrics: createGraphQLMetrics(new Registry()),
     limits: { maxDepth: 10, maxAliases: 15, maxDirectives: 10, maxTokens: 1000, maxCost: 20000, maxBatch: 10, allowArbitraryOperations: true },
+    persisted: { store: new Map() },
   });
 });
 afterAll(async () => {

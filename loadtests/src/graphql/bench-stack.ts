@@ -6,10 +6,23 @@ import { startLocalStores } from '../local-stores.ts';
 import { spawnApi } from '../processes.ts';
 
 const SECRET = 'graphql-bench-session-secret-0123456789abcdef';
+const GC_ON_SIGNAL = new URL('./gc-on-signal.mjs', import.meta.url).pathname;
 
 /** Postgres, Redis, one API process (production mode) and an admin session token for it. */
 export async function startGraphQLBenchStack() {
   const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => console.error('[bench] stop failed', err));
+  };
+  try {
+    return await start(stops, stopAll);
+  } catch (err) {
+    await stopAll(); // a failed start must not leave Postgres and Redis running
+    throw err;
+  }
+}
+
+async function start(stops: (() => Promise<void>)[], stopAll: () => Promise<void>) {
   const stores = await startLocalStores();
   stops.push(stores.stop);
   const prisma = createPrismaClient({ databaseUrl: stores.databaseUrl, poolSize: 2 });
@@ -20,7 +33,7 @@ export async function startGraphQLBenchStack() {
 
   const api = await spawnApi('api', {
     DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, SESSION_TOKEN_SECRET: SECRET, USAGE_WRITER_ENABLED: 'false',
-  });
+  }, ['--expose-gc', '--import', GC_ON_SIGNAL]);
   stops.push(() => api.stop());
   return {
     url: api.url,
@@ -30,9 +43,13 @@ export async function startGraphQLBenchStack() {
     organizationId: boot.organizationId,
     /** A 15-minute admin token (the longest the API accepts). */
     adminToken: await signSessionToken({ userId: boot.userId, secret: SECRET, ttlSeconds: 900 }),
-    async stop() {
-      for (const stop of stops.reverse()) await stop().catch((err: unknown) => console.error('[bench] stop failed', err));
+    /** Heap used by live objects: a full GC in the API first (gc-on-signal.mjs), then its /metrics. */
+    async liveHeapBytes(): Promise<number> {
+      api.process.kill('SIGUSR2');
+      await new Promise((r) => setTimeout(r, 500));
+      return scrapeGauge(api.url, 'nodejs_heap_size_used_bytes');
     },
+    stop: stopAll,
   };
 }
 

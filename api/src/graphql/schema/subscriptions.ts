@@ -1,8 +1,7 @@
-import { filter, pipe } from 'graphql-yoga';
 import type { NodeEvent } from '@cic/db';
 import type { TopicPayloads } from '../../lib/topics.ts';
 import { builder } from '../builder.ts';
-import { guardSubscription, throttleSum } from '../subscription-guard.ts';
+import { throttleSum } from '../throttle-sum.ts';
 import { ComputeNodeRef, NodeEventRef } from './compute-node.ts';
 
 const UsageTick = builder.objectRef<TopicPayloads['usageUpdated']>('UsageTick').implement({
@@ -33,8 +32,11 @@ builder.subscriptionFields((t) => ({
     description: 'Every node status change on any instance (platform admins); `nodeId` narrows to one node.',
     args: { nodeId: t.arg.id({ required: false }) },
     subscribe: (_root, args, ctx) => {
-      const source = pipe(ctx.pubsub.subscribe('nodeStatusChanged'), filter((e) => !args.nodeId || e.nodeId === String(args.nodeId)));
-      return guardSubscription(source, { live: ctx.live, viewer: ctx.viewer, check: { platformAdmin: true } });
+      const nodeId = args.nodeId ? String(args.nodeId) : null;
+      return ctx.events.subscribe('nodeStatusChanged', undefined, {
+        filter: nodeId ? (e) => e.nodeId === nodeId : undefined,
+        guard: { live: ctx.live, viewer: ctx.viewer, check: { platformAdmin: true } },
+      });
     },
     resolve: (event, _args, ctx) => ctx.nodeSnapshots.load(event),
   }),
@@ -44,7 +46,7 @@ builder.subscriptionFields((t) => ({
     description: "A node's transitions and log lines as they happen (platform admins).",
     args: { nodeId: t.arg.id() },
     subscribe: (_root, args, ctx) =>
-      guardSubscription(ctx.pubsub.subscribe('nodeEvents', String(args.nodeId)), { live: ctx.live, viewer: ctx.viewer, check: { platformAdmin: true } }),
+      ctx.events.subscribe('nodeEvents', String(args.nodeId), { guard: { live: ctx.live, viewer: ctx.viewer, check: { platformAdmin: true } } }),
     resolve: (e): NodeEvent => ({ ...e, createdAt: new Date(e.createdAt) }),
   }),
   usageUpdated: t.field({
@@ -54,8 +56,8 @@ builder.subscriptionFields((t) => ({
     args: { organizationId: t.arg.id() },
     subscribe: (_root, args, ctx) => {
       const organizationId = String(args.organizationId);
-      const ticks = throttleSum(ctx.pubsub.subscribe('usageUpdated', organizationId), ctx.usageEventsPerSecond, ['requests', 'promptTokens', 'completionTokens']);
-      return guardSubscription(ticks, { live: ctx.live, viewer: ctx.viewer, check: { orgMember: organizationId } });
+      const events = ctx.events.subscribe('usageUpdated', organizationId, { guard: { live: ctx.live, viewer: ctx.viewer, check: { orgMember: organizationId } } });
+      return throttleSum(events, ctx.usageEventsPerSecond, ['requests', 'promptTokens', 'completionTokens']);
     },
     resolve: (tick) => tick,
   }),
@@ -66,7 +68,7 @@ builder.subscriptionFields((t) => ({
     args: { organizationId: t.arg.id() },
     subscribe: (_root, args, ctx) => {
       const organizationId = String(args.organizationId);
-      return guardSubscription(ctx.pubsub.subscribe('billingChanged', organizationId), { live: ctx.live, viewer: ctx.viewer, check: { orgMember: organizationId } });
+      return ctx.events.subscribe('billingChanged', organizationId, { guard: { live: ctx.live, viewer: ctx.viewer, check: { orgMember: organizationId } } });
     },
     resolve: (tick) => tick,
   }),

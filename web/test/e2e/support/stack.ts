@@ -40,7 +40,11 @@ export async function startStack() {
       BULLMQ_PREFIX: `e2e${randomUUID().slice(0, 8)}`, INFERENCE_REDIS_PREFIX: redis.prefix, ...secrets,
     };
 
-    const api: Child = await startNode('api', ['--import', 'tsx', 'api/src/main.ts'], { ...shared, PORT: '0', SHUTDOWN_GRACE_SECONDS: '2' }, (o) => o.includes('api listening'));
+    // Locked to the persisted operations: every page, action and live view the tests go through proves
+    // the dashboard sends only operations that `npm run persisted-operations` registered.
+    const api: Child = await startNode('api', ['--import', 'tsx', 'api/src/main.ts'], {
+      ...shared, PORT: '0', SHUTDOWN_GRACE_SECONDS: '2', GRAPHQL_ALLOW_ARBITRARY_OPERATIONS: 'false',
+    }, (o) => o.includes('api listening'));
     stops.push(api.stop);
     const apiUrl = /"url":"(http:\/\/[^"]+)"[^\n]*api listening/.exec(api.output())?.[1];
     if (!apiUrl) throw new Error(`could not read the API's address:\n${api.output()}`);
