@@ -33,7 +33,8 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
   const drivers = createDrivers(config);
   const queues = [NODE_LIFECYCLE_QUEUE, MAINTENANCE_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: config.BULLMQ_PREFIX }));
   const metrics = createJobsMetrics(registry, () => queues, prisma);
-  const processor = createProcessor({ prisma, redis, config, log, drivers, metrics });
+  const lifecycle = queues[0]!;
+  const processor = createProcessor({ prisma, redis, config, log, drivers, metrics, lifecycle });
   const workers = queues.map((queue) => new Worker(queue.name, processor, {
     connection: redis,
     prefix: config.BULLMQ_PREFIX,
@@ -79,7 +80,7 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
     queues,
     drivers,
     /** The handlers' context, for running one handler directly (tests, start-up reconcile). */
-    handlerContext: (signal: AbortSignal) => ({ prisma, redis, config, log, drivers, metrics, signal }),
+    handlerContext: (signal: AbortSignal) => ({ prisma, redis, config, log, drivers, metrics, lifecycle, signal }),
     async start(): Promise<{ url: string }> {
       await assertNoEviction(redis);
       await upsertSchedulers();
@@ -87,10 +88,10 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
       redis.on('ready', () => void upsertSchedulers().catch((err: unknown) => log.warn({ err }, 'could not restore job schedulers')));
       // Before anything routes to them (and before LOCAL_NODE_AT_BOOT looks): local nodes of a previous
       // worker process are gone. SkyPilot waits for the periodic reconcile: `sky status` can take minutes.
-      await reconcileLocalNodes({ prisma, redis, config, log, drivers, metrics, signal: AbortSignal.timeout(60_000) })
+      await reconcileLocalNodes({ prisma, redis, config, log, drivers, metrics, lifecycle, signal: AbortSignal.timeout(60_000) })
         .catch((err: unknown) => log.warn({ err }, 'start-up reconcile failed'));
       for (const worker of workers) void worker.run();
-      if (config.LOCAL_NODE_AT_BOOT) await ensureLocalNode({ prisma, queue: queues[0]!, log });
+      if (config.LOCAL_NODE_AT_BOOT) await ensureLocalNode({ prisma, queue: lifecycle, log });
       await new Promise<void>((resolve) => server.listen(config.JOBS_PORT, config.HOST, resolve));
       const addr = server.address();
       const url = `http://${config.HOST}:${typeof addr === 'object' && addr ? addr.port : config.JOBS_PORT}`;

@@ -41,6 +41,8 @@ export const jobsEnvSchema = z.object({
   NODE_READY_TIMEOUT_SECONDS: seconds(900),
   /** Longest wait for in-flight requests to finish while DRAINING before the node is torn down anyway. */
   DRAIN_TIMEOUT_SECONDS: seconds(120),
+  /** An UNHEALTHY node without a successful health check for this long is terminated (it still costs money). */
+  UNHEALTHY_TERMINATE_AFTER_SECONDS: seconds(600),
   /** Launch one local simulated node for the default model at start-up when none is live (npm start). */
   LOCAL_NODE_AT_BOOT: boolVar(false),
 });

@@ -46,6 +46,9 @@ export function createJobsMetrics(registry: Registry, queues: () => Queue[], pri
     orphanClusters: new Gauge({ name: 'cic_orphan_clusters', help: 'SkyPilot clusters that no live node owns (last reconcile).', registers: [registry] }),
     nodeLaunches: new Counter({ name: 'cic_node_launches_total', help: 'Finished node launches.', labelNames: ['provider', 'outcome'], registers: [registry] }),
     healthChecks: new Counter({ name: 'cic_node_health_checks_total', help: 'Node health probes.', labelNames: ['result'], registers: [registry] }),
+    unhealthyTerminations: new Counter({
+      name: 'cic_nodes_unhealthy_terminations_total', help: 'Nodes terminated after UNHEALTHY_TERMINATE_AFTER_SECONDS without a successful health check.', registers: [registry],
+    }),
     usageChargedMicros: new Counter({ name: 'cic_usage_charged_micros_total', help: 'Micro-dollars of usage charged to the ledger by the rollup.', registers: [registry] }),
   };
 }

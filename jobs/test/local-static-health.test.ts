@@ -100,6 +100,34 @@ describe('static provider and the health checker', () => {
   });
 });
 
+describe('a node that stays unhealthy', () => {
+  it('is terminated after UNHEALTHY_TERMINATE_AFTER_SECONDS without a successful health check, and says why', async () => {
+    // Its own database and workers: the short limit must not touch the other tests' nodes.
+    const own = await createTestDatabase();
+    const ownWorkers = startTestWorkers(testConfig(own.url, { HEALTH_FAILURE_THRESHOLD: '1', UNHEALTHY_TERMINATE_AFTER_SECONDS: '2' }));
+    try {
+      await ownWorkers.start();
+      const sim = await createSimulator({ model: MODEL });
+      sims.push(sim);
+      const node = await createNode(own.prisma, 'STATIC', { baseUrl: sim.url });
+      await enqueueNodeLaunch(ownWorkers.queues[0]!, node.id);
+      expect((await waitForStatus(own.prisma, node.id, ['READY', 'FAILED'])).status).toBe('READY');
+      sim.killEngine();
+      await waitForStatus(own.prisma, node.id, ['UNHEALTHY']);
+      const ended = await waitForStatus(own.prisma, node.id, ['TERMINATED', 'FAILED']);
+      expect(ended.status).toBe('TERMINATED');
+      const events = await own.prisma.nodeEvent.findMany({ where: { nodeId: node.id }, orderBy: { createdAt: 'asc' } });
+      const said = events.map((e) => e.message);
+      expect(said.filter((m) => /^no successful health check for \d+ s \(UNHEALTHY_TERMINATE_AFTER_SECONDS=2\): terminating$/.test(m))).toHaveLength(1);
+      expect(events.map((e) => e.toStatus).filter(Boolean)).toEqual(expect.arrayContaining(['UNHEALTHY', 'DRAINING', 'TERMINATING', 'TERMINATED']));
+      expect(await ownWorkers.registry.metrics()).toMatch(/cic_nodes_unhealthy_terminations_total 1\b/);
+    } finally {
+      await ownWorkers.stop();
+      await own.drop();
+    }
+  });
+});
+
 describe('drain before teardown', () => {
   it('a DRAINING node is torn down only after its in-flight request finished', async () => {
     const sim = await createSimulator({ model: MODEL, itlMs: 40, itlSpreadMs: 0 });

@@ -1,9 +1,30 @@
 import type { Node } from '@cic/db';
-import { IllegalNodeTransitionError, transitionNode } from '@cic/api/services/nodes/node-state-machine';
+import { enqueueNodeTerminate, nodeTerminateJobId } from '@cic/api/services/nodes/node-jobs';
+import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/api/services/nodes/node-state-machine';
 import { probeVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';
 
-async function checkOne(ctx: JobContext, node: Pick<Node, 'id' | 'status' | 'endpointUrl'>): Promise<'ok' | 'failed'> {
+type CheckedNode = Pick<Node, 'id' | 'status' | 'endpointUrl' | 'lastHealthAt' | 'readyAt' | 'createdAt'>;
+
+/**
+ * An UNHEALTHY node that has not passed a health check for UNHEALTHY_TERMINATE_AFTER_SECONDS is
+ * terminated (draining what it still runs): a dead cluster keeps costing money and an operator may not
+ * be watching. Once per node: a terminate job already queued or running is left alone.
+ */
+async function terminateIfDeadTooLong(ctx: JobContext, node: CheckedNode): Promise<void> {
+  const lastGood = node.lastHealthAt ?? node.readyAt ?? node.createdAt;
+  const deadSeconds = Math.floor((Date.now() - lastGood.getTime()) / 1000);
+  if (deadSeconds < ctx.config.UNHEALTHY_TERMINATE_AFTER_SECONDS) return;
+  const pending = await ctx.lifecycle.getJob(nodeTerminateJobId(node.id));
+  if (pending && ['waiting', 'active', 'delayed', 'prioritized'].includes(await pending.getState())) return;
+  const message = `no successful health check for ${deadSeconds} s (UNHEALTHY_TERMINATE_AFTER_SECONDS=${ctx.config.UNHEALTHY_TERMINATE_AFTER_SECONDS}): terminating`;
+  await appendNodeLog({ prisma: ctx.prisma, redis: ctx.redis, nodeId: node.id, message });
+  await enqueueNodeTerminate(ctx.lifecycle, node.id);
+  ctx.metrics.unhealthyTerminations.inc();
+  ctx.log.warn({ nodeId: node.id, deadSeconds }, 'terminating a node that stayed unhealthy');
+}
+
+async function checkOne(ctx: JobContext, node: CheckedNode): Promise<'ok' | 'failed'> {
   const { prisma, redis, config } = ctx;
   try {
     const load = await probeVllm(node.endpointUrl!, config.HEALTH_PROBE_TIMEOUT_MS);
@@ -20,19 +41,20 @@ async function checkOne(ctx: JobContext, node: Pick<Node, 'id' | 'status' | 'end
       await transitionNode({ prisma, redis, nodeId: node.id, to: 'UNHEALTHY', reason: `${healthFailures} failed health checks: ${(err as Error).message}` })
         .catch((e: unknown) => { if (!(e instanceof IllegalNodeTransitionError)) throw e; });
     }
+    if (node.status === 'UNHEALTHY') await terminateIfDeadTooLong(ctx, node);
     return 'failed';
   }
 }
 
 /**
  * `nodes.health-check`: probes every READY/UNHEALTHY node's /health and /metrics, stores its load for
- * the proxy's node selection, marks it UNHEALTHY after HEALTH_FAILURE_THRESHOLD consecutive failures
- * and READY again on the first success.
+ * the proxy's node selection, marks it UNHEALTHY after HEALTH_FAILURE_THRESHOLD consecutive failures,
+ * READY again on the first success, and terminates it after UNHEALTHY_TERMINATE_AFTER_SECONDS without one.
  */
 export async function handleHealthCheck(ctx: JobContext): Promise<{ checked: number; failed: number }> {
   const nodes = await ctx.prisma.node.findMany({
     where: { status: { in: ['READY', 'UNHEALTHY'] }, endpointUrl: { not: null } },
-    select: { id: true, status: true, endpointUrl: true },
+    select: { id: true, status: true, endpointUrl: true, lastHealthAt: true, readyAt: true, createdAt: true },
   });
   const results = await Promise.all(nodes.map((n) => checkOne(ctx, n)));
   const failed = results.filter((r) => r === 'failed').length;

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@cic/db';
 import type { Logger } from '@cic/api/logger';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobsConfig } from '../config.ts';
 import type { JobsMetrics } from '../metrics.ts';
@@ -13,6 +14,8 @@ export interface JobContext {
   log: Logger;
   drivers: Drivers;
   metrics: JobsMetrics;
+  /** The node-lifecycle queue, for handlers that start node jobs (the health check terminating a dead node). */
+  lifecycle: Queue;
   /** Aborts on the job's timeout. */
   signal: AbortSignal;
 }
