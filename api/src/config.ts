@@ -86,6 +86,8 @@ export const apiEnvSchema = z.object({
   GRAPHQL_USAGE_EVENTS_PER_SECOND: z.coerce.number().int().min(1).max(50).default(4),
   /** BullMQ key prefix of the node-lifecycle queue; the jobs worker must use the same. */
   BULLMQ_PREFIX: z.string().min(1).default('bull'),
+}).refine((c) => c.CHECKOUT_MIN_CENTS <= c.CHECKOUT_MAX_CENTS, {
+  path: ['CHECKOUT_MAX_CENTS'], message: 'must be at least CHECKOUT_MIN_CENTS',
 });
 
 export type ApiConfig = z.infer<typeof apiEnvSchema>;

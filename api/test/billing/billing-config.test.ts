@@ -26,6 +26,12 @@ describe('billing configuration', () => {
     expect(() => loadApiConfig({ ...valid, [name]: value })).toThrow(message);
   });
 
+  it('refuses a checkout range whose minimum is above its maximum, naming it', () => {
+    const inverted = { ...valid, CHECKOUT_MIN_CENTS: '2000', CHECKOUT_MAX_CENTS: '1000' };
+    expect(() => loadApiConfig(inverted)).toThrow(/CHECKOUT_MAX_CENTS="1000": must be at least CHECKOUT_MIN_CENTS/);
+    expect(loadApiConfig({ ...inverted, CHECKOUT_MAX_CENTS: '2000' })).toMatchObject({ CHECKOUT_MIN_CENTS: 2000, CHECKOUT_MAX_CENTS: 2000 });
+  });
+
   it('converts cents to micro-dollars exactly', () => {
     expect(centsToMicros(1)).toBe(10_000n);
     expect(centsToMicros(100_000)).toBe(1_000_000_000n);
