@@ -40,8 +40,8 @@ export function spawnTs(name: string, entry: string, args: string[], env: NodeJS
 }
 
 /** Starts a process that prints `{"event":"listening","url":…}` (the simulator, the bare proxy). */
-export async function spawnListening(name: string, entry: string, args: string[]): Promise<Child & { url: string }> {
-  const child = spawnTs(name, entry, args, {});
+export async function spawnListening(name: string, entry: string, args: string[], nodeArgs: string[] = []): Promise<Child & { url: string }> {
+  const child = spawnTs(name, entry, args, {}, nodeArgs);
   const lines = createInterface({ input: child.process.stdout! });
   const url = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${name} did not start`)), 20_000);

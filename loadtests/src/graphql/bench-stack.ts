@@ -3,10 +3,35 @@ import { signSessionToken } from '@cic/api/services/auth/session-token';
 import { bootstrapPlatform } from '@cic/api/services/bootstrap/bootstrap-platform';
 import { DEFAULT_MODELS, LOCAL_NODE_MODEL } from '@cic/api/services/bootstrap/default-models';
 import { startLocalStores } from '../local-stores.ts';
-import { spawnApi } from '../processes.ts';
+import { spawnApi, spawnListening } from '../processes.ts';
 
 const SECRET = 'graphql-bench-session-secret-0123456789abcdef';
 const GC_ON_SIGNAL = new URL('./gc-on-signal.mjs', import.meta.url).pathname;
+/** Node flags for the measured servers: SIGUSR2 runs a full GC (gc-on-signal.mjs), so heap readings are live memory. */
+const MEASURED = ['--expose-gc', '--import', GC_ON_SIGNAL];
+
+/** What the benchmark reads from a fan-out server. */
+export interface ServerStats {
+  cpuSeconds: number;
+  /** After a full GC when asked for (`stats(true)`), else as it stands. */
+  heapBytes: number;
+  rssBytes: number;
+  sockets: number;
+}
+
+/** A server the benchmark fans events out through: where subscribers connect and where events are published. */
+export interface FanoutServer {
+  name: string;
+  url: string;
+  /** The Redis channel it fans out. */
+  channel: string;
+  stats(collectGarbage?: boolean): Promise<ServerStats>;
+}
+
+const fullGc = async (process: { kill(signal: NodeJS.Signals): boolean }) => {
+  process.kill('SIGUSR2');
+  await new Promise((r) => setTimeout(r, 500));
+};
 
 /** Postgres, Redis, one API process (production mode) and an admin session token for it. */
 export async function startGraphQLBenchStack() {
@@ -33,9 +58,21 @@ async function start(stops: (() => Promise<void>)[], stopAll: () => Promise<void
 
   const api = await spawnApi('api', {
     DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, SESSION_TOKEN_SECRET: SECRET, USAGE_WRITER_ENABLED: 'false',
-  }, ['--expose-gc', '--import', GC_ON_SIGNAL]);
+  }, MEASURED);
   stops.push(() => api.stop());
+  const cic: FanoutServer = {
+    name: 'CIC API (graphql-ws)',
+    url: api.url,
+    channel: 'nodeStatusChanged',
+    async stats(collectGarbage = false) {
+      if (collectGarbage) await fullGc(api.process);
+      const [cpuSeconds, heapBytes, rssBytes, sockets] = await Promise.all(['process_cpu_seconds_total', 'nodejs_heap_size_used_bytes', 'process_resident_memory_bytes', 'cic_graphql_ws_connections']
+        .map((name) => scrapeGauge(api.url, name)));
+      return { cpuSeconds: cpuSeconds!, heapBytes: heapBytes!, rssBytes: rssBytes!, sockets: sockets! };
+    },
+  };
   return {
+    cic,
     url: api.url,
     redisUrl: stores.redisUrl,
     nodeId: node.id,
@@ -43,11 +80,20 @@ async function start(stops: (() => Promise<void>)[], stopAll: () => Promise<void
     organizationId: boot.organizationId,
     /** A 15-minute admin token (the longest the API accepts). */
     adminToken: await signSessionToken({ userId: boot.userId, secret: SECRET, ttlSeconds: 900 }),
-    /** Heap used by live objects: a full GC in the API first (gc-on-signal.mjs), then its /metrics. */
-    async liveHeapBytes(): Promise<number> {
-      api.process.kill('SIGUSR2');
-      await new Promise((r) => setTimeout(r, 500));
-      return scrapeGauge(api.url, 'nodejs_heap_size_used_bytes');
+    /** The baseline (bare-fanout.ts) on the same Redis; stop it before measuring the API. */
+    async startBareFanout(): Promise<FanoutServer & { stop(): Promise<void> }> {
+      const bare = await spawnListening('bare-fanout', 'loadtests/src/graphql/bare-fanout.ts', [stores.redisUrl, 'bench-bare-fanout'], MEASURED);
+      return {
+        name: 'bare graphql-ws fan-out',
+        url: bare.url,
+        channel: 'bench-bare-fanout',
+        async stats(collectGarbage = false) {
+          if (collectGarbage) await fullGc(bare.process);
+          const s = (await (await fetch(`${bare.url}/stats`)).json()) as { cpuSeconds: number; heapUsed: number; rss: number; sockets: number };
+          return { cpuSeconds: s.cpuSeconds, heapBytes: s.heapUsed, rssBytes: s.rss, sockets: s.sockets };
+        },
+        stop: () => bare.stop(),
+      };
     },
     stop: stopAll,
   };
