@@ -70,6 +70,36 @@ describe('crash recovery', () => {
     }
   });
 
+  it('kill -9 of a worker takes its local simulators along, and the next worker marks their nodes FAILED', async () => {
+    const config = testConfig(db.url);
+    const first = await runWorker(config);
+    const queue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }), prefix: config.BULLMQ_PREFIX });
+    let second: ChildProcess | undefined;
+    try {
+      const node = await createNode(db.prisma, 'LOCAL');
+      await enqueueNodeLaunch(queue, node.id);
+      const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+      expect(ready.status).toBe('READY');
+      const pid = (ready.config as { localPid?: number }).localPid!;
+      expect(isAlive(pid)).toBe(true);
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+      // No orphan keeps serving: the simulator saw its stdin close and stopped.
+      await expect.poll(() => isAlive(pid), { timeout: 10_000 }).toBe(false);
+      second = await runWorker(config);
+      const failed = await waitForStatus(db.prisma, node.id, ['FAILED']);
+      expect(failed.statusReason).toContain(`simulator process ${pid} is gone`);
+    } finally {
+      if (second) {
+        const exited = new Promise((r) => second!.once('exit', r));
+        second.kill('SIGTERM');
+        await exited;
+      }
+      await queue.close();
+      await (queue.opts.connection as Redis).quit();
+    }
+  });
+
   it('SIGTERM lets an in-flight launch finish before the worker exits', async () => {
     const config = testConfig(db.url);
     sky.control({ endpoint: new URL(sim.url).host, launchDelayMs: 1_500 });

@@ -25,3 +25,6 @@ const stop = (): void => {
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
+// Set by the jobs worker's local provider, which keeps our stdin open: when the worker dies, even by
+// kill -9, the pipe closes and the simulator stops with it instead of serving on as an orphan.
+if (process.env.SIM_EXIT_WHEN_STDIN_CLOSES === '1') process.stdin.once('end', stop).resume();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { NodeDriver } from './types.ts';
@@ -27,8 +28,9 @@ const stop = (child: ChildProcess): Promise<void> => new Promise((resolve) => {
 
 /**
  * Nodes that are vLLM simulator child processes of this worker, on a free loopback port: the same
- * lifecycle as a cloud node on one machine (npm start, tests). Children live and die with the worker:
- * after a restart, reconcile finds their pid gone and marks the node FAILED.
+ * lifecycle as a cloud node on one machine (npm start, tests). Children live and die with the worker
+ * (SIM_EXIT_WHEN_STDIN_CLOSES, so even a kill -9 takes them along): after a restart, reconcile finds
+ * their pid gone and marks the node FAILED.
  */
 export function localDriver(): LocalDriver {
   const children = new Map<string, LocalChild>();
@@ -39,8 +41,9 @@ export function localDriver(): LocalDriver {
       if (existing && existing.child.exitCode === null) return { endpointUrl: existing.url, config: { localPid: existing.child.pid } };
       const args = ['--import', 'tsx', SIMULATOR_MAIN, '--host', '127.0.0.1', '--port', '0', '--model', node.model.name, ...config.vllmArgs];
       await log(`starting simulator: node ${args.slice(2).join(' ')}`);
-      // Not bound to the job's signal: the child must outlive the job that started it.
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Not bound to the job's signal: the child must outlive the job that started it, but not the
+      // worker: it exits when the stdin pipe we hold closes, which happens however the worker dies.
+      const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SIM_EXIT_WHEN_STDIN_CLOSES: '1' } });
       const onAbort = () => child.kill('SIGKILL');
       signal.addEventListener('abort', onAbort, { once: true });
       const url = await new Promise<string>((resolve, reject) => {
@@ -60,16 +63,13 @@ export function localDriver(): LocalDriver {
       await log(`simulator pid ${child.pid} listening on ${url}`);
       return { endpointUrl: url, config: { localPid: child.pid } };
     },
-    async terminate({ node, config, log }) {
+    async terminate({ node, log }) {
       const entry = children.get(node.clusterName);
       if (entry) {
         await stop(entry.child);
         await log(`simulator pid ${entry.child.pid} stopped`);
-      } else if (config.localPid && isAlive(config.localPid)) {
-        // Started by a previous worker process on this machine.
-        process.kill(config.localPid, 'SIGTERM');
-        await log(`simulator pid ${config.localPid} (previous worker) sent SIGTERM`);
       } else {
+        // Started by another worker process: it stopped when that worker did.
         await log('simulator process already gone');
       }
     },
@@ -80,12 +80,22 @@ export function localDriver(): LocalDriver {
   };
 }
 
-/** Whether a process with this pid exists (signal 0 only checks). */
+/**
+ * Whether the process runs: it answers signal 0 and is not a zombie (exited, but not yet reaped by its
+ * parent; an orphan's zombie lingers wherever the init process does not reap, as in some containers).
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return true; // no procfs (not Linux): signal 0 is all we know
+  }
+  // "pid (comm) S …": the state follows the last ')' (comm may contain parentheses).
+  return stat[stat.lastIndexOf(')') + 2] !== 'Z';
 }
