@@ -23,10 +23,14 @@ export async function ensureStripeCustomer({ prisma, stripe, organizationId, low
   await prisma.$executeRaw`
     INSERT INTO billing_accounts (organization_id, low_balance_micros, updated_at) VALUES (${organizationId}, ${lowBalanceMicros}, now())
     ON CONFLICT (organization_id) DO NOTHING`;
-  const account = await prisma.billingAccount.findUniqueOrThrow({ where: { organizationId }, select: { stripeCustomerId: true } });
-  if (account.stripeCustomerId) return account.stripeCustomerId;
+  // One snapshot for both reads: a concurrent first call that stores its customer and audits it between
+  // them would otherwise make this call count one more generation and create a second Stripe customer.
   // A deleted customer (customer.deleted) clears the id; the key then needs a new generation.
-  const generation = await prisma.auditLog.count({ where: { organizationId, action: 'billing.customer_create' } });
+  const [account, generation] = await prisma.$transaction([
+    prisma.billingAccount.findUniqueOrThrow({ where: { organizationId }, select: { stripeCustomerId: true } }),
+    prisma.auditLog.count({ where: { organizationId, action: 'billing.customer_create' } }),
+  ], { isolationLevel: 'RepeatableRead' });
+  if (account.stripeCustomerId) return account.stripeCustomerId;
   const customer = await stripe.customers.create(
     { name: org.name, metadata: { organizationId: org.id, organizationSlug: org.slug } },
     { idempotencyKey: `cic-customer-${org.id}-${generation}` },
