@@ -104,5 +104,5 @@ describe('npm start', () => {
     expect((await fetch(`${api}/readyz`)).status).toBe(200);
     expect((await streamChat(sameKey!)).text).toBe('Hello from a fresh clone');
     expect(await stop(second)).toBe(0);
-  });
+  }, 300_000); // two whole-platform starts (each wait is bounded by waitForOutput), on a busy CI machine
 });
