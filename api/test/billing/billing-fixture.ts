@@ -104,6 +104,12 @@ export const refundedCharge = (o: { paymentIntentId: string; customer?: string |
   ...(o.refunds ? { refunds: { object: 'list', has_more: false, data: o.refunds.map((r) => ({ id: r.id, object: 'refund', amount: r.amount, currency: 'usd', status: 'succeeded' })) } } : {}),
 });
 
+/** A refund that failed after it was issued (its money returned to our Stripe balance). */
+export const failedRefund = (o: { id: string; paymentIntentId: string; amountCents: number; currency?: string }) => ({
+  id: o.id, object: 'refund', amount: o.amountCents, currency: o.currency ?? 'usd', status: 'failed', failure_reason: 'expired_or_canceled_card',
+  charge: `ch_${o.paymentIntentId.slice(3)}`, payment_intent: o.paymentIntentId, metadata: {},
+});
+
 export const dispute = (o: { id: string; paymentIntentId: string; amountCents: number; status: string }) => ({
   id: o.id, object: 'dispute', amount: o.amountCents, currency: 'usd', status: o.status, reason: 'fraudulent',
   charge: `ch_${o.paymentIntentId.slice(3)}`, payment_intent: o.paymentIntentId, metadata: {},

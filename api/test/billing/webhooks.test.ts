@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBillingWorld, deliver, paidSession, refundedCharge, stripeEvent, succeededIntent, type BillingWorld } from './billing-fixture.ts';
+import { createBillingWorld, deliver, failedRefund, paidSession, refundedCharge, stripeEvent, succeededIntent, type BillingWorld } from './billing-fixture.ts';
 
 interface Ack { received: boolean; outcome: string }
 
@@ -116,6 +116,50 @@ describe('POST /webhooks/stripe: idempotency and ordering', () => {
     const events = [stripeEvent('charge.refunded', charge(3_000)), stripeEvent('charge.refunded', charge(1_000)), stripeEvent('payment_intent.succeeded', succeededIntent({ organizationId: org.id, id: 'pi_cum_1', amountCents: 3_000 }))];
     for (const e of events) expect((await deliver(hook.url, e)).status).toBe(200);
     expect(await w.balanceOf(org.id)).toBe(0n);
+  });
+
+  it('a refund that fails is given back once, and a redelivered charge.refunded does not take it again', async () => {
+    const org = await w.createOrg();
+    await deliver(hook.url, stripeEvent('payment_intent.succeeded', succeededIntent({ organizationId: org.id, id: 'pi_rf_1', amountCents: 2_000 })));
+    const refunded = stripeEvent('charge.refunded', refundedCharge({ paymentIntentId: 'pi_rf_1', organizationId: org.id, amountCents: 2_000, amountRefunded: 500, refunds: [{ id: 're_rf_1', amount: 500 }] }));
+    await deliver(hook.url, refunded);
+    expect(await w.balanceOf(org.id)).toBe(15_000_000n);
+    const failed = stripeEvent('refund.failed', failedRefund({ id: 're_rf_1', paymentIntentId: 'pi_rf_1', amountCents: 500 }));
+    const res = await deliver(hook.url, failed);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Ack).outcome).toBe('applied');
+    expect(await w.balanceOf(org.id)).toBe(20_000_000n);
+    // The same event again, the same failure in another event, and the old refund event redelivered: no change.
+    expect(((await (await deliver(hook.url, failed)).json()) as Ack).outcome).toBe('duplicate');
+    expect(((await (await deliver(hook.url, stripeEvent('refund.failed', failedRefund({ id: 're_rf_1', paymentIntentId: 'pi_rf_1', amountCents: 500 })))).json()) as Ack).outcome).toBe('ignored');
+    await deliver(hook.url, stripeEvent('charge.refunded', refunded.data.object));
+    expect(await w.balanceOf(org.id)).toBe(20_000_000n);
+    const reversal = (await entriesOf(org.id)).find((e) => e.sourceId === 're_rf_1:failed');
+    expect(reversal).toMatchObject({ type: 'REFUND', amountMicros: 5_000_000n, metadata: { chargeId: 'ch_rf_1', refundId: 're_rf_1', failureReason: 'expired_or_canceled_card' } });
+  });
+
+  it('a failed refund posted as a cumulative amount is given back too', async () => {
+    const org = await w.createOrg();
+    await deliver(hook.url, stripeEvent('payment_intent.succeeded', succeededIntent({ organizationId: org.id, id: 'pi_rf_2', amountCents: 3_000 })));
+    await deliver(hook.url, stripeEvent('charge.refunded', refundedCharge({ paymentIntentId: 'pi_rf_2', organizationId: org.id, amountCents: 3_000, amountRefunded: 800 })));
+    expect(await w.balanceOf(org.id)).toBe(22_000_000n);
+    expect((await deliver(hook.url, stripeEvent('refund.failed', failedRefund({ id: 're_rf_2', paymentIntentId: 'pi_rf_2', amountCents: 800 })))).status).toBe(200);
+    expect(await w.balanceOf(org.id)).toBe(30_000_000n);
+    // More than the charge still holds as refunded is not a refund we posted: it waits (503).
+    expect((await deliver(hook.url, stripeEvent('refund.failed', failedRefund({ id: 're_rf_3', paymentIntentId: 'pi_rf_2', amountCents: 100 })))).status).toBe(503);
+    expect(await w.balanceOf(org.id)).toBe(30_000_000n);
+  });
+
+  it('a failed refund whose refund has not been posted yet answers 503 and records nothing; its redelivery applies', async () => {
+    const org = await w.createOrg();
+    await deliver(hook.url, stripeEvent('payment_intent.succeeded', succeededIntent({ organizationId: org.id, id: 'pi_rf_4', amountCents: 1_000 })));
+    const failed = stripeEvent('refund.failed', failedRefund({ id: 're_rf_4', paymentIntentId: 'pi_rf_4', amountCents: 400 }));
+    expect((await deliver(hook.url, failed)).status).toBe(503);
+    expect(await eventRow(failed.id)).toBeNull();
+    await deliver(hook.url, stripeEvent('charge.refunded', refundedCharge({ paymentIntentId: 'pi_rf_4', organizationId: org.id, amountCents: 1_000, amountRefunded: 400, refunds: [{ id: 're_rf_4', amount: 400 }] })));
+    expect(await w.balanceOf(org.id)).toBe(6_000_000n);
+    expect((await deliver(hook.url, failed)).status).toBe(200);
+    expect(await w.balanceOf(org.id)).toBe(10_000_000n);
   });
 
   it('a refund nobody can attribute yet answers 503 (Stripe redelivers) and records nothing', async () => {

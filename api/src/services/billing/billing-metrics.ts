@@ -7,6 +7,7 @@ export const HANDLED_EVENT_TYPES = new Set([
   'checkout.session.async_payment_succeeded',
   'payment_intent.succeeded',
   'charge.refunded',
+  'refund.failed',
   'charge.dispute.created',
   'charge.dispute.closed',
   'customer.deleted',

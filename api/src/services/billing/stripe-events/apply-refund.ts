@@ -56,3 +56,32 @@ export async function applyChargeRefunded(tx: Tx, charge: Stripe.Charge): Promis
   });
   return applied(organizationId);
 }
+
+/**
+ * `refund.failed`: the money never left, so the refund's debit is reversed by a positive REFUND entry
+ * keyed `<refund id>:failed` and tied to the charge (the charge's net refunds then match Stripe's again,
+ * and a redelivered `charge.refunded` posts nothing: its entries already exist). The debit is the refund's
+ * own entry, or, for API versions without refund lists, part of the charge's cumulative entries. A refund
+ * not posted yet (its `charge.refunded` has not arrived) is retried later, like a refund before its purchase.
+ */
+export async function applyRefundFailed(tx: Tx, refund: Stripe.Refund): Promise<EventEffect> {
+  if (refund.currency !== 'usd') return ignored(`currency ${refund.currency} is not usd`);
+  const chargeId = idOf(refund.charge);
+  const own = await tx.ledgerEntry.findUnique({ where: { sourceId: refund.id }, select: { organizationId: true } });
+  let organizationId = own?.organizationId ?? null;
+  if (!organizationId && chargeId) {
+    const refunds = await tx.ledgerEntry.groupBy({
+      by: ['organizationId'], where: { type: 'REFUND', metadata: { path: ['chargeId'], equals: chargeId } }, _sum: { amountMicros: true },
+    });
+    // The cumulative entries must still hold this refund's amount (net of earlier reversals).
+    const holding = refunds.find((r) => -(r._sum.amountMicros ?? 0n) >= centsToMicros(refund.amount));
+    organizationId = holding?.organizationId ?? null;
+  }
+  if (!organizationId) throw new RetryLaterError(`refund ${refund.id} has not been posted yet`);
+  const reversed = await postLedgerEntry(tx, {
+    organizationId, type: 'REFUND', amountMicros: centsToMicros(refund.amount), sourceId: `${refund.id}:failed`,
+    description: `Failed refund returned $${(refund.amount / 100).toFixed(2)}`,
+    metadata: { chargeId, refundId: refund.id, failureReason: refund.failure_reason ?? null },
+  });
+  return reversed.inserted ? applied(organizationId) : ignored('failed refund already reversed');
+}

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { applyCustomerDeleted } from './apply-customer-deleted.ts';
 import { applyDisputeClosed, applyDisputeCreated } from './apply-dispute.ts';
 import { applyCheckoutSession, applyPaymentIntent } from './apply-purchase.ts';
-import { applyChargeRefunded } from './apply-refund.ts';
+import { applyChargeRefunded, applyRefundFailed } from './apply-refund.ts';
 import { ignored, type EventEffect, type Tx } from './event-effect.ts';
 
 /** Applies one verified event's effect inside the caller's transaction; unknown types are acknowledged and ignored. */
@@ -15,6 +15,8 @@ export async function applyStripeEvent(tx: Tx, event: Stripe.Event): Promise<Eve
       return applyPaymentIntent(tx, event.data.object);
     case 'charge.refunded':
       return applyChargeRefunded(tx, event.data.object);
+    case 'refund.failed':
+      return applyRefundFailed(tx, event.data.object);
     case 'charge.dispute.created':
       return applyDisputeCreated(tx, event.data.object);
     case 'charge.dispute.closed':
