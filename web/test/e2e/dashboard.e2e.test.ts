@@ -295,6 +295,24 @@ describe('members', () => {
     await page.screenshot({ path: join(SHOTS, 'forbidden-desktop.png') });
     await context.close();
   }, 60_000);
+
+  it('an owner removes the member after confirming; the last owner stays', async () => {
+    await adminPage.goto(`${stack.webUrl}/admin`);
+    const memberRow = adminPage.locator(`tr[data-member-email="${MEMBER_EMAIL}"]`);
+    adminPage.once('dialog', (d) => void d.dismiss());
+    await adminPage.getByRole('button', { name: `Remove ${MEMBER_EMAIL}` }).click();
+    expect(await stack.prisma.membership.count({ where: { user: { email: MEMBER_EMAIL } } })).toBe(1);
+    adminPage.once('dialog', (d) => void d.accept());
+    await adminPage.getByRole('button', { name: `Remove ${MEMBER_EMAIL}` }).click();
+    await adminPage.getByText('Member removed.').waitFor();
+    await expect.poll(() => memberRow.count()).toBe(0);
+    expect(await stack.prisma.membership.count({ where: { user: { email: MEMBER_EMAIL } } })).toBe(0);
+    expect(await stack.prisma.auditLog.count({ where: { action: 'member.remove' } })).toBe(1);
+    adminPage.once('dialog', (d) => void d.accept());
+    await adminPage.getByRole('button', { name: `Remove ${ADMIN_EMAIL}` }).click();
+    await adminPage.getByRole('status').filter({ hasText: /owner/i }).waitFor();
+    expect(await stack.prisma.membership.count({ where: { user: { email: ADMIN_EMAIL } } })).toBe(1);
+  });
 });
 
 describe('accessibility and screenshots', () => {

@@ -76,6 +76,12 @@ export const actions: Actions = {
     return run(event, 'role', 'mutation Role($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { id role } }',
       { input: { membershipId: String(form.get('membershipId')), role: String(form.get('role')) } }, 'Role changed.');
   },
+  remove: async (event) => {
+    await gate(event);
+    const form = await event.request.formData();
+    return run(event, 'remove', 'mutation RemoveMember($membershipId: ID!) { removeMember(membershipId: $membershipId) }',
+      { membershipId: String(form.get('membershipId') ?? '') }, 'Member removed.');
+  },
   price: async (event) => {
     await gate(event);
     const form = await event.request.formData();
