@@ -6,7 +6,7 @@
 // GraphQL, authentication and per-event re-authorization add on this machine, now. Then requests/s of a
 // typical dashboard query. Prints a Markdown table (docs/graphql.md has the figures).
 //
-//   npx tsx loadtests/graphql-bench.ts [--subscribers 1000] [--events 200] [--rate 20] [--query-seconds 10]
+//   npx tsx loadtests/graphql-bench.ts [--subscribers 1000] [--events 100] [--rate 5] [--query-seconds 10]
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { percentile, round } from './src/stats.ts';
@@ -17,8 +17,8 @@ import { openSubscribers } from './src/graphql/subscribers.ts';
 const { values } = parseArgs({
   options: {
     subscribers: { type: 'string', default: '1000' },
-    events: { type: 'string', default: '200' },
-    rate: { type: 'string', default: '20' },
+    events: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '5' },
     'query-seconds': { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '16' },
   },
