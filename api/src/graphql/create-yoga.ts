@@ -15,6 +15,7 @@ import { schema } from './schema/index.ts';
 import { useCsrfPrevention } from './use-csrf-prevention.ts';
 import { usePaginationLimit } from './use-pagination-limit.ts';
 import { type PersistedOperationsPolicy, usePersistedOperations } from './persisted-operations.ts';
+import { useSharedSubscriptionExecution } from './shared-subscription-execution.ts';
 import { useRequestId } from './use-request-id.ts';
 
 /** What the HTTP route (or the WebSocket server) hands Yoga for each operation. */
@@ -74,6 +75,7 @@ export function createGraphQLYoga({ services, keys, sessionSecret, limits, produ
       usePaginationLimit({ max: MAX_PAGE_SIZE }),
       usePersistedOperations(persisted),
       useRequestId(),
+      useSharedSubscriptionExecution(),
     ],
     context: async ({ request, requestId, log: requestLog, wsViewer }): Promise<GraphQLContext> => {
       let viewer = wsViewer;
