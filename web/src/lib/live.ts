@@ -48,19 +48,12 @@ export interface SubscribeOptions<T> {
 /** Subscribes and returns the unsubscribe function (call it from an $effect's cleanup). */
 export function subscribe<T>({ apiUrl, query, variables = {}, onData, onStatus, onResync }: SubscribeOptions<T>): () => void {
   const c = liveClient(apiUrl);
-  const offs = [
-    c.on('connected', () => {
-      onStatus?.('live');
-      onResync?.();
-    }),
-    c.on('closed', () => onStatus?.('reconnecting')),
-  ];
-  if (connected) {
-    queueMicrotask(() => {
-      onStatus?.('live');
-      onResync?.();
-    });
-  }
+  const onLive = () => {
+    onStatus?.('live');
+    onResync?.();
+  };
+  const offs = [c.on('connected', onLive), c.on('closed', () => onStatus?.('reconnecting'))];
+  if (connected) queueMicrotask(onLive);
   const stop = c.subscribe<T>({ query, variables }, {
     next: (result) => {
       if (result.errors?.length) onStatus?.('error', result.errors[0]!.message);
