@@ -224,6 +224,10 @@ describe('API keys and live usage', () => {
 
   it('revoking the key (with confirmation) makes requests fail', async () => {
     await adminPage.goto(`${stack.webUrl}/keys`);
+    adminPage.once('dialog', (d) => void d.dismiss());
+    await adminPage.getByRole('button', { name: 'Revoke e2e key' }).click();
+    await adminPage.waitForLoadState('networkidle');
+    expect((await stack.prisma.apiKey.findFirstOrThrow({ where: { name: 'e2e key' } })).revokedAt).toBeNull();
     adminPage.once('dialog', (d) => void d.accept());
     await adminPage.getByRole('button', { name: 'Revoke e2e key' }).click();
     await adminPage.getByText('Key revoked').waitFor();
@@ -296,12 +300,28 @@ describe('members', () => {
     await context.close();
   }, 60_000);
 
+  it('before its scripts run, a page cannot submit a destructive action without the confirmation', async () => {
+    const noScripts = await browser.newContext({ viewport: DESKTOP, javaScriptEnabled: false, storageState: await admin.storageState() });
+    const page = await noScripts.newPage();
+    try {
+      for (const [path, name] of [['/admin', `Remove ${MEMBER_EMAIL}`], ['/nodes', `Terminate ${nodeId}`]] as const) {
+        await page.goto(`${stack.webUrl}${path}`);
+        expect(await page.getByRole('button', { name }).isDisabled(), path).toBe(true);
+      }
+    } finally {
+      await noScripts.close();
+    }
+  });
+
   it('an owner removes the member after confirming; the last owner stays', async () => {
     await adminPage.goto(`${stack.webUrl}/admin`);
     const memberRow = adminPage.locator(`tr[data-member-email="${MEMBER_EMAIL}"]`);
     adminPage.once('dialog', (d) => void d.dismiss());
     await adminPage.getByRole('button', { name: `Remove ${MEMBER_EMAIL}` }).click();
+    // A dismissed confirmation sends nothing: no request is left in flight, and the member stays.
+    await adminPage.waitForLoadState('networkidle');
     expect(await stack.prisma.membership.count({ where: { user: { email: MEMBER_EMAIL } } })).toBe(1);
+    expect(await memberRow.count()).toBe(1);
     adminPage.once('dialog', (d) => void d.accept());
     await adminPage.getByRole('button', { name: `Remove ${MEMBER_EMAIL}` }).click();
     await adminPage.getByText('Member removed.').waitFor();
@@ -373,6 +393,11 @@ describe('accessibility and screenshots', () => {
   it('signs out; pages then ask to sign in again', async () => {
     await adminPage.setViewportSize(DESKTOP);
     await adminPage.goto(`${stack.webUrl}/`);
+    // Let the page's own reload (its live view resyncs once connected) finish first: a data response
+    // that lands after the sign-out would set the still-valid session cookie again (JWT sessions cannot be
+    // revoked; docs/dashboard.md).
+    await adminPage.locator('[data-live-status="live"]').waitFor();
+    await adminPage.waitForLoadState('networkidle');
     await adminPage.getByRole('button', { name: 'Sign out' }).click();
     await adminPage.waitForURL(/\/signin/);
     await adminPage.goto(`${stack.webUrl}/keys`);
