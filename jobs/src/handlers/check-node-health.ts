@@ -1,5 +1,5 @@
 import type { Node } from '@cic/db';
-import { enqueueNodeTerminate, nodeTerminateJobId } from '@cic/api/services/nodes/node-jobs';
+import { enqueueNodeTerminate, nodeTerminatePending } from '@cic/api/services/nodes/node-jobs';
 import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/api/services/nodes/node-state-machine';
 import { probeVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';
@@ -15,8 +15,7 @@ async function terminateIfDeadTooLong(ctx: JobContext, node: CheckedNode): Promi
   const lastGood = node.lastHealthAt ?? node.readyAt ?? node.createdAt;
   const deadSeconds = Math.floor((Date.now() - lastGood.getTime()) / 1000);
   if (deadSeconds < ctx.config.UNHEALTHY_TERMINATE_AFTER_SECONDS) return;
-  const pending = await ctx.lifecycle.getJob(nodeTerminateJobId(node.id));
-  if (pending && ['waiting', 'active', 'delayed', 'prioritized'].includes(await pending.getState())) return;
+  if (await nodeTerminatePending(ctx.lifecycle, node.id)) return;
   const message = `no successful health check for ${deadSeconds} s (UNHEALTHY_TERMINATE_AFTER_SECONDS=${ctx.config.UNHEALTHY_TERMINATE_AFTER_SECONDS}): terminating`;
   await appendNodeLog({ prisma: ctx.prisma, redis: ctx.redis, nodeId: node.id, message });
   await enqueueNodeTerminate(ctx.lifecycle, node.id);

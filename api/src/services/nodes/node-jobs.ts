@@ -56,3 +56,11 @@ export async function enqueueNodeTerminate(queue: Queue, nodeId: string, retry: 
   if (state === 'completed' || state === 'failed') await previous!.remove();
   await queue.add(NODE_JOB_NAMES.terminate, nodeTerminatePayload.parse({ nodeId }), { jobId, ...jobOptions(5, retry) });
 }
+
+/** Whether a terminate run for the node is queued or running (a new request would be folded into it). */
+export async function nodeTerminatePending(queue: Queue, nodeId: string): Promise<boolean> {
+  const job = await queue.getJob(nodeTerminateJobId(nodeId));
+  if (!job) return false;
+  const state = await job.getState();
+  return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+}
