@@ -10,8 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createPrismaClient } from '@cic/db';
-import { generateKey } from '@cic/api/services/api-keys/key-format';
-import { postLedgerEntry } from '@cic/api/services/billing/ledger';
+import { generateKey } from '@cic/core/api-keys/key-format';
+import { postLedgerEntry } from '@cic/core/billing/ledger';
 import { startLocalStores } from './src/local-stores.ts';
 import { spawnApi, spawnListening, spawnSimulator } from './src/processes.ts';
 import { measureStream, type StreamLoadResult } from './src/inference-bench/measure-stream.ts';

@@ -9,7 +9,7 @@ import { ensureInstalled } from './lib/ensure-installed.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const say = (m) => console.log(`[test] ${m}`);
-const WORKSPACES = ['prisma', 'api', 'jobs', 'web', 'deploy', 'loadtests'];
+const WORKSPACES = ['prisma', 'core', 'simulator', 'api', 'jobs', 'web', 'deploy', 'loadtests'];
 const REPORT = '.vitest-report.json';
 
 function run(cmd, args, env = process.env) {

@@ -6,13 +6,14 @@ import { createHttpMetrics } from './http/metrics.ts';
 import { Router } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
 import { buildGraphQL } from './graphql/build-graphql.ts';
+import { registerStripeWebhookRoute } from './http/stripe-webhook-route.ts';
 import { registerInternalAuthRoutes } from './internal-auth/register-internal-auth-routes.ts';
 import { buildInference } from './inference/build-inference.ts';
-import type { CreditGate } from './inference/credit-gate.ts';
-import { createRedis } from './lib/redis.ts';
-import type { Logger } from './logger.ts';
-import { KeyAuthenticator } from './services/api-keys/key-authenticator.ts';
-import { buildBilling } from './services/billing/build-billing.ts';
+import type { CreditGate } from '@cic/core/billing/credit-gate';
+import { createRedis } from '@cic/core/lib/redis';
+import type { Logger } from '@cic/core/logger';
+import { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
+import { buildBilling } from '@cic/core/billing/build-billing';
 
 export interface BuildApiOptions {
   config: ApiConfig;
@@ -37,8 +38,8 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
 
   registerHealthRoutes(router, { prisma, redis, registry: metrics.registry, isShuttingDown: () => shuttingDown });
   registerInternalAuthRoutes(router, { prisma, registry: metrics.registry, secret: config.INTERNAL_AUTH_SECRET });
-  const billing = buildBilling({ settings: config, prisma, redis, connectRedis: () => createRedis(config.REDIS_URL, log), registry: metrics.registry, log });
-  billing.register(router);
+  const billing = buildBilling({ settings: config, prisma, connectRedis: () => createRedis(config.REDIS_URL, log), registry: metrics.registry, log });
+  registerStripeWebhookRoute(router, { prisma, redis, metrics: billing.metrics, webhookSecret: billing.webhookSecret });
   const keys = new KeyAuthenticator({ prisma, subscriber: createRedis(config.REDIS_URL, log), log });
   const inference = buildInference({
     settings: config, prisma, redis, connectRedis: (options) => createRedis(config.REDIS_URL, log, options), keys, registry: metrics.registry, log,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolVar, logLevelVar, parseEnv, portVar, urlVar } from './lib/env.ts';
+import { boolVar, logLevelVar, parseEnv, portVar, urlVar } from '@cic/core/lib/env';
 
 export const apiEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),

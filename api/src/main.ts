@@ -1,8 +1,8 @@
 import { buildApi } from './app.ts';
 import { loadApiConfig } from './config.ts';
-import { ConfigError } from './lib/env.ts';
-import { createLogger } from './logger.ts';
-import { runUntilSignal } from './lib/run-until-signal.ts';
+import { ConfigError } from '@cic/core/lib/env';
+import { createLogger } from '@cic/core/logger';
+import { runUntilSignal } from '@cic/core/lib/run-until-signal';
 
 try {
   const config = loadApiConfig();

@@ -1,8 +1,8 @@
 import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKey, keyMatchesHash, parseKey } from '../src/services/api-keys/key-format.ts';
-import { bootstrapPlatform } from '../src/services/bootstrap/bootstrap-platform.ts';
-import { DEFAULT_MODELS } from '../src/services/bootstrap/default-models.ts';
+import { generateKey, keyMatchesHash, parseKey } from '@cic/core/api-keys/key-format';
+import { bootstrapPlatform } from '@cic/core/bootstrap/bootstrap-platform';
+import { DEFAULT_MODELS } from '@cic/core/bootstrap/default-models';
 
 let db: TestDatabase;
 beforeAll(async () => {

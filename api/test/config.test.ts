@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadApiConfig } from '../src/config.ts';
-import { ConfigError } from '../src/lib/env.ts';
+import { ConfigError } from '@cic/core/lib/env';
 
 const valid = { DATABASE_URL: 'postgresql://u@127.0.0.1:5432/db', REDIS_URL: 'redis://127.0.0.1:6379' };
 

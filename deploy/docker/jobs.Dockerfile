@@ -3,6 +3,8 @@ FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY prisma/package.json prisma/
+COPY core/package.json core/
+COPY simulator/package.json simulator/
 COPY api/package.json api/
 COPY jobs/package.json jobs/
 COPY web/package.json web/
@@ -17,7 +19,8 @@ ENV NODE_ENV=production
 COPY --from=deps /app/node_modules node_modules
 COPY tsconfig.base.json package.json ./
 COPY prisma prisma
-COPY api api
+COPY core core
+COPY simulator simulator
 COPY jobs jobs
 RUN cd prisma && npx prisma generate
 USER node

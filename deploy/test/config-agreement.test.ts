@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { apiEnvSchema } from '../../api/src/config.ts';
-import { jobsEnvSchema } from '../../jobs/src/config.ts';
-import { webEnvSchema } from '../../web/src/lib/server/env-schema.ts';
+import { apiEnvSchema } from '@cic/api/config';
+import { jobsEnvSchema } from '@cic/jobs/config';
+import { webEnvSchema } from '@cic/web/env-schema';
 import type { K8sObject } from './k8s-object.ts';
 import { envNames, find, plainEnv, workloads, type Container, type Workload } from './pod-spec.ts';
 import { allRenderings, DEPLOY_DIR } from './renderings.ts';

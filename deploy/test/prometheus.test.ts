@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { freePort } from '../../scripts/lib/net.mjs';
 import { startTestApi } from '../../api/test/helpers/test-api.ts';
-import { buildWorkers } from '../../jobs/src/app.ts';
-import { loadJobsConfig } from '../../jobs/src/config.ts';
+import { buildWorkers } from '@cic/jobs/app';
+import { loadJobsConfig } from '@cic/jobs/config';
 import { dashboardExpressions, familyOf, loadRules, metricsUsed, RULES_FILE, seriesNames } from './metric-names.ts';
 import { DEPLOY_DIR, findCommand } from './renderings.ts';
 

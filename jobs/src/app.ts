@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import { createPrismaClient } from '@cic/db';
-import { createRedis } from '@cic/api/lib/redis';
-import type { Logger } from '@cic/api/logger';
-import { NODE_LIFECYCLE_QUEUE } from '@cic/api/services/nodes/node-jobs';
+import { createRedis } from '@cic/core/lib/redis';
+import type { Logger } from '@cic/core/logger';
+import { NODE_LIFECYCLE_QUEUE } from '@cic/core/nodes/node-jobs';
 import { Queue, Worker } from 'bullmq';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { JOB_CATALOG, MAINTENANCE_QUEUE, SCHEDULES } from './catalog.ts';

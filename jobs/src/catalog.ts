@@ -1,4 +1,4 @@
-import { NODE_JOB_NAMES, NODE_LIFECYCLE_QUEUE, nodeLaunchPayload, nodeTerminatePayload } from '@cic/api/services/nodes/node-jobs';
+import { NODE_JOB_NAMES, NODE_LIFECYCLE_QUEUE, nodeLaunchPayload, nodeTerminatePayload } from '@cic/core/nodes/node-jobs';
 import type { BackoffOptions } from 'bullmq';
 import { z } from 'zod';
 import type { JobsConfig } from './config.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolVar, logLevelVar, parseEnv, portVar, urlVar } from '@cic/api/lib/env';
+import { boolVar, logLevelVar, parseEnv, portVar, urlVar } from '@cic/core/lib/env';
 
 const seconds = (fallback: number) => z.coerce.number().positive('expected a positive number of seconds').default(fallback);
 const millis = (fallback: number) => z.coerce.number().int().min(100, 'expected at least 100 ms').default(fallback);

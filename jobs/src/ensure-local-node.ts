@@ -1,7 +1,7 @@
 import type { PrismaClient } from '@cic/db';
-import type { Logger } from '@cic/api/logger';
-import { LOCAL_NODE_MODEL } from '@cic/api/services/bootstrap/default-models';
-import { launchNode } from '@cic/api/services/nodes/launch-node';
+import type { Logger } from '@cic/core/logger';
+import { LOCAL_NODE_MODEL } from '@cic/core/bootstrap/default-models';
+import { launchNode } from '@cic/core/nodes/launch-node';
 import type { Queue } from 'bullmq';
 
 export interface EnsureLocalNodeOptions {

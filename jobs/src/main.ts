@@ -1,6 +1,6 @@
-import { ConfigError } from '@cic/api/lib/env';
-import { createLogger } from '@cic/api/logger';
-import { runUntilSignal } from '@cic/api/lib/run-until-signal';
+import { ConfigError } from '@cic/core/lib/env';
+import { createLogger } from '@cic/core/logger';
+import { runUntilSignal } from '@cic/core/lib/run-until-signal';
 import { buildWorkers } from './app.ts';
 import { loadJobsConfig } from './config.ts';
 

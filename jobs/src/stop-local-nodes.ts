@@ -1,6 +1,6 @@
 import type { NodeStatus, PrismaClient } from '@cic/db';
-import type { Logger } from '@cic/api/logger';
-import { transitionNode } from '@cic/api/services/nodes/node-state-machine';
+import type { Logger } from '@cic/core/logger';
+import { transitionNode } from '@cic/core/nodes/node-state-machine';
 import type { Redis } from 'ioredis';
 import type { LocalDriver } from './providers/local-driver.ts';
 

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
-import { createSimulator, type Simulator } from '@cic/api/simulator/server';
-import { NODE_LIFECYCLE_QUEUE } from '@cic/api/services/nodes/node-jobs';
+import { createSimulator, type Simulator } from '@cic/vllm-sim';
+import { NODE_LIFECYCLE_QUEUE } from '@cic/core/nodes/node-jobs';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

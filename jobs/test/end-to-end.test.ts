@@ -1,7 +1,7 @@
 // The whole path on one machine: GraphQL launchNode → node.launch on the workers → a local simulator →
 // READY live on a graphql-ws subscription → the inference proxy routes to it → the rollup charges it.
-import { publish } from '@cic/api/lib/topics';
-import { transitionNode } from '@cic/api/services/nodes/node-state-machine';
+import { publish } from '@cic/core/lib/topics';
+import { transitionNode } from '@cic/core/nodes/node-state-machine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphQLWorld, gql } from '../../api/test/graphql/graphql-fixture.ts';
 import { collect, wsClient } from '../../api/test/graphql/live-clients.ts';

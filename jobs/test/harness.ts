@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeProvider, NodeStatus, PrismaClient } from '@cic/db';
 import { testRedis } from '@cic/db/testing';
-import { enqueueNodeLaunch, enqueueNodeTerminate } from '@cic/api/services/nodes/node-jobs';
+import { enqueueNodeLaunch, enqueueNodeTerminate } from '@cic/core/nodes/node-jobs';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildWorkers } from '../src/app.ts';

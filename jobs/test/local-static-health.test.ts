@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
-import { createSimulator, type Simulator } from '@cic/api/simulator/server';
-import { transitionNode } from '@cic/api/services/nodes/node-state-machine';
+import { createSimulator, type Simulator } from '@cic/vllm-sim';
+import { transitionNode } from '@cic/core/nodes/node-state-machine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../src/providers/local-driver.ts';
 import { probeVllm } from '../src/vllm-probe.ts';

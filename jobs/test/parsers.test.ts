@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { parseNodeConfig } from '@cic/api/services/nodes/node-config';
+import { parseNodeConfig } from '@cic/core/nodes/node-config';
 import { parseSkyStatus } from '../src/providers/skypilot/parse-sky-status.ts';
 import { renderTask } from '../src/providers/skypilot/render-task.ts';
 import { parseVllmMetrics } from '../src/vllm-probe.ts';

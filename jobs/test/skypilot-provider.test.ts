@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
-import { transitionNode } from '@cic/api/services/nodes/node-state-machine';
+import { transitionNode } from '@cic/core/nodes/node-state-machine';
 import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
-import { createSimulator, type Simulator } from '@cic/api/simulator/server';
+import { createSimulator, type Simulator } from '@cic/vllm-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleReconcile } from '../src/handlers/reconcile-nodes.ts';
 import { createNode, enqueueNodeLaunch, enqueueNodeTerminate, fakeSkyState, MODEL, startTestWorkers, subscribeNodeEvents, testConfig, waitForStatus } from './harness.ts';

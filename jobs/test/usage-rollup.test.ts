@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
-import { rollupUsage } from '@cic/api/services/usage/rollup-usage';
+import { rollupUsage } from '@cic/core/usage/rollup-usage';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleUsageRollup } from '../src/handlers/rollup-usage.ts';

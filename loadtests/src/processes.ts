@@ -62,7 +62,7 @@ export async function spawnListening(name: string, entry: string, args: string[]
 }
 
 /** The vLLM simulator CLI on a free port. */
-export const spawnSimulator = (name: string, args: string[]) => spawnListening(name, 'api/src/simulator/main.ts', ['--port', '0', ...args]);
+export const spawnSimulator = (name: string, args: string[]) => spawnListening(name, 'simulator/bin/cic-vllm-sim.mjs', ['--port', '0', ...args]);
 
 /**
  * The API server (api/src/main.ts, production mode) on a free loopback port, resolved once /readyz is 200.

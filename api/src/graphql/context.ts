@@ -1,8 +1,8 @@
 import type { PrismaClient } from '@cic/db';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../logger.ts';
-import type { Viewer } from '../services/auth/viewer.ts';
+import type { Logger } from '@cic/core/logger';
+import type { Viewer } from '@cic/core/auth/viewer';
 import type { LiveAuthorization } from './live-authorization.ts';
 import type { LiveEvents } from './live-events.ts';
 import type { NodeSnapshots } from './node-snapshots.ts';

@@ -1,11 +1,11 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { NoSchemaIntrospectionCustomRule } from './graphql-js.ts';
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
-import { AppError, ERROR_CODES } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import { authenticateViewer } from '../services/auth/authenticate-viewer.ts';
-import type { KeyAuthenticator } from '../services/api-keys/key-authenticator.ts';
-import type { Viewer } from '../services/auth/viewer.ts';
+import { AppError, ERROR_CODES } from '@cic/core/errors';
+import type { Logger } from '@cic/core/logger';
+import { authenticateViewer } from '@cic/core/auth/authenticate-viewer';
+import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
+import type { Viewer } from '@cic/core/auth/viewer';
 import { MAX_PAGE_SIZE } from './builder.ts';
 import type { GraphQLContext, GraphQLServices } from './context.ts';
 import type { GraphQLLimits } from './graphql-settings.ts';

@@ -1,4 +1,4 @@
-import { AppError } from '../errors.ts';
+import { AppError } from '@cic/core/errors';
 
 /**
  * Database ids already carry a type prefix (`org_…`, `key_…`), so the global id is the database id

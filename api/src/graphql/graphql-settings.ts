@@ -1,5 +1,5 @@
 import type { ApiConfig } from '../config.ts';
-import { ConfigError } from '../lib/env.ts';
+import { ConfigError } from '@cic/core/lib/env';
 
 /** The query limits, explicit so docs/graphql.md and the tests can state them. */
 export interface GraphQLLimits {

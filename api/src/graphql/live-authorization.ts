@@ -1,7 +1,7 @@
 import type { OrgRole, PrismaClient } from '@cic/db';
-import { AppError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import type { Viewer } from '../services/auth/viewer.ts';
+import { AppError } from '@cic/core/errors';
+import type { Logger } from '@cic/core/logger';
+import type { Viewer } from '@cic/core/auth/viewer';
 
 export interface LiveAuthorizationOptions {
   prisma: PrismaClient;

@@ -1,6 +1,6 @@
-import { AppError } from '../errors.ts';
-import { channelOf, type Topic, type TopicPayloads } from '../lib/topics.ts';
-import type { Viewer } from '../services/auth/viewer.ts';
+import { AppError } from '@cic/core/errors';
+import { channelOf, type Topic, type TopicPayloads } from '@cic/core/lib/topics';
+import type { Viewer } from '@cic/core/auth/viewer';
 import type { LiveAuthorization, LiveCheck } from './live-authorization.ts';
 
 /** Where events arrive: @graphql-yoga/redis-event-target (one Redis subscription per channel, JSON parsed once). */

@@ -1,7 +1,7 @@
 import { GraphQLError } from './graphql-js.ts';
 import { createGraphQLError } from 'graphql-yoga';
-import { AppError, ERROR_CODES, MASKED_MESSAGE } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { AppError, ERROR_CODES, MASKED_MESSAGE } from '@cic/core/errors';
+import type { Logger } from '@cic/core/logger';
 
 function appErrorOf(error: unknown): AppError | null {
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {

@@ -1,5 +1,5 @@
 import type { Node, PrismaClient, ServedModel } from '@cic/db';
-import type { TopicPayloads } from '../lib/topics.ts';
+import type { TopicPayloads } from '@cic/core/lib/topics';
 
 export type NodeSnapshot = Node & { model: ServedModel };
 

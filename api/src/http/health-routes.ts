@@ -1,7 +1,7 @@
 import type { PrismaClient } from '@cic/db';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { withTimeout } from '../lib/redis.ts';
+import { withTimeout } from '@cic/core/lib/redis';
 import { sendJson } from './respond.ts';
 import type { Router } from './router.ts';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { AppError } from '../errors.ts';
+import { AppError } from '@cic/core/errors';
 
 // The rest of the body is never read: close the connection, so the client cannot wait on it forever.
 const tooLarge = (limit: number) =>

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '@cic/core/logger';
 
 /** What every handler gets besides req/res. */
 export interface RequestContext {

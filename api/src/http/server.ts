@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { AppError, MASKED_MESSAGE, toAppError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { AppError, MASKED_MESSAGE, toAppError } from '@cic/core/errors';
+import type { Logger } from '@cic/core/logger';
 import type { HttpMetrics } from './metrics.ts';
 import { requestIdOf } from './request-id.ts';
 import { sendJson } from './respond.ts';

@@ -2,11 +2,11 @@ import type { PrismaClient } from '@cic/db';
 import type { Redis } from 'ioredis';
 import Stripe from 'stripe';
 import { readRawBody } from './read-body.ts';
-import { AppError } from '../errors.ts';
-import { eventTypeLabel, type BillingMetrics } from '../services/billing/billing-metrics.ts';
-import { publishBillingChanged } from '../services/billing/publish-billing-changed.ts';
-import { RetryLaterError } from '../services/billing/stripe-events/event-effect.ts';
-import { processStripeEvent, type ProcessedEvent, type ProcessStripeEventOptions } from '../services/billing/stripe-events/process-stripe-event.ts';
+import { AppError } from '@cic/core/errors';
+import { eventTypeLabel, type BillingMetrics } from '@cic/core/billing/billing-metrics';
+import { publishBillingChanged } from '@cic/core/billing/publish-billing-changed';
+import { RetryLaterError } from '@cic/core/billing/stripe-events/event-effect';
+import { processStripeEvent, type ProcessedEvent, type ProcessStripeEventOptions } from '@cic/core/billing/stripe-events/process-stripe-event';
 import { sendJson } from './respond.ts';
 import type { Router } from './router.ts';
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { AppError } from '../errors.ts';
-import type { AuthenticatedKey, KeyAuthenticator } from '../services/api-keys/key-authenticator.ts';
+import { AppError } from '@cic/core/errors';
+import type { AuthenticatedKey, KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 
 export const INFERENCE_SCOPE = 'inference';
 

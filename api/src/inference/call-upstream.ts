@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
-import { AppError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { AppError } from '@cic/core/errors';
+import type { Logger } from '@cic/core/logger';
 import type { InferenceMetrics } from './inference-metrics.ts';
 import type { NodeRegistry, UpstreamNode } from './node-registry.ts';
 

@@ -1,14 +1,35 @@
-import { countChatPromptTokens, countTokens } from '../simulator/tokenizer.ts';
 import type { ChatCompletionRequest, CompletionRequest } from './request-schemas.ts';
 
 /*
- * Up-front token estimates for the rate limiter and for usage records when vLLM reports none. The
- * simulator's deterministic tokenizer stands in for the model's: it is close to BPE counts for English
- * (a word or a symbol per token) and exact against the simulator.
+ * Up-front token estimates for the rate limiter and for usage records when vLLM reports none. Without
+ * the model's tokenizer at hand, a word (with its leading space) or a single symbol counts as one token:
+ * close to BPE counts for English. The simulator's tokenizer follows the same rule, so against it the
+ * estimate is exact.
  */
+const TOKEN_PATTERN = /\s*[A-Za-z0-9]+|\s*[^\sA-Za-z0-9]|\s+$/gu;
+/** A chat template's tokens around each message (`<|im_start|>`, role, newline, `<|im_end|>`). */
+const CHAT_MESSAGE_OVERHEAD_TOKENS = 4;
+/** The generation prompt that opens the assistant turn (`<|im_start|>`, `assistant`). */
+const CHAT_REPLY_PRIMER_TOKENS = 2;
+
+export function countTokens(text: string): number {
+  return text.match(TOKEN_PATTERN)?.length ?? 0;
+}
+
+type ChatContent = string | null | undefined | ReadonlyArray<{ type: string; text?: string }>;
+
+function contentTokens(content: ChatContent): number {
+  if (typeof content === 'string') return countTokens(content);
+  if (!content) return 0;
+  let text = '';
+  for (const part of content) if (part.type === 'text' && typeof part.text === 'string') text += part.text;
+  return countTokens(text);
+}
 
 export function estimateChatPromptTokens(body: ChatCompletionRequest): number {
-  return countChatPromptTokens(body.messages as Parameters<typeof countChatPromptTokens>[0]);
+  let total = CHAT_REPLY_PRIMER_TOKENS;
+  for (const message of body.messages as ReadonlyArray<{ content?: ChatContent }>) total += contentTokens(message.content) + CHAT_MESSAGE_OVERHEAD_TOKENS;
+  return total;
 }
 
 export function estimateCompletionPromptTokens(body: CompletionRequest): number {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AppError, toAppError } from '../errors.ts';
+import { AppError, toAppError } from '@cic/core/errors';
 import type { RequestContext } from '../http/router.ts';
 import { authenticateRequest } from './authenticate-request.ts';
 import { estimateChatPromptTokens, estimateCompletionPromptTokens, maxCompletionTokens } from './estimate-tokens.ts';

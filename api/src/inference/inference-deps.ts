@@ -1,5 +1,5 @@
-import type { KeyAuthenticator } from '../services/api-keys/key-authenticator.ts';
-import type { CreditGate } from './credit-gate.ts';
+import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
+import type { CreditGate } from '@cic/core/billing/credit-gate';
 import type { InferenceMetrics } from './inference-metrics.ts';
 import type { InferenceSettings } from './inference-settings.ts';
 import type { NodeRegistry } from './node-registry.ts';

@@ -1,8 +1,8 @@
 import type { PrismaClient } from '@cic/db';
 import type { Redis } from 'ioredis';
 import { Pool } from 'undici';
-import { channelOf } from '../lib/topics.ts';
-import type { Logger } from '../logger.ts';
+import { channelOf } from '@cic/core/lib/topics';
+import type { Logger } from '@cic/core/logger';
 import { CIRCUIT_STATE_VALUE, CircuitBreaker } from './circuit-breaker.ts';
 import type { InferenceMetrics } from './inference-metrics.ts';
 

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { type AppError, ERROR_CODES } from '../errors.ts';
+import { type AppError, ERROR_CODES } from '@cic/core/errors';
 import { sendJson } from '../http/respond.ts';
 
 /** OpenAI's error body: what every SDK parses into its typed APIError subclasses. */

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { UsageOutcome } from '@cic/db';
-import { AppError } from '../errors.ts';
+import { AppError } from '@cic/core/errors';
 import type { RequestContext } from '../http/router.ts';
-import { countTokens } from '../simulator/tokenizer.ts';
+import { countTokens } from './estimate-tokens.ts';
 import { callUpstream, ClientGoneError, upstreamReason, type UpstreamResponse } from './call-upstream.ts';
 import type { InferenceDeps } from './inference-deps.ts';
 import { sendOpenAiError } from './openai-error.ts';

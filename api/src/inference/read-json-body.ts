@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { AppError } from '../errors.ts';
+import { AppError } from '@cic/core/errors';
 import { readRawBody } from '../http/read-body.ts';
 
 export interface ReadJsonBodyOptions {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
+import { AppError } from '@cic/core/errors';
 
 /*
  * OpenAI's request shapes, checked only as far as the proxy must trust them (model, stream, token bounds,

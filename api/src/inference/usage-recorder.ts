@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@cic/db';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '@cic/core/logger';
 import type { InferenceMetrics } from './inference-metrics.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { insertUsageRecords } from './insert-usage-records.ts';

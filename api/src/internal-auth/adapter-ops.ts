@@ -1,6 +1,6 @@
 import type { PrismaClient, User } from '@cic/db';
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
+import { AppError } from '@cic/core/errors';
 import { provisionUser } from './provision-user.ts';
 
 /** The user shape Auth.js expects (AdapterUser). */

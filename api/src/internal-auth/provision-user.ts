@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient } from '@cic/db';
-import { writeAuditLog } from '../services/audit/write-audit-log.ts';
+import { writeAuditLog } from '@cic/core/audit/write-audit-log';
 
 export interface ProvisionUserOptions {
   prisma: PrismaClient;

@@ -2,7 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { PrismaClient } from '@cic/db';
 import { Counter, type Registry } from 'prom-client';
-import { AppError } from '../errors.ts';
+import { AppError } from '@cic/core/errors';
 import { sendJson } from '../http/respond.ts';
 import type { Router } from '../http/router.ts';
 import { ADAPTER_OPS, runAdapterOp, type AdapterOp } from './adapter-ops.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UserViewer } from '../../src/services/auth/viewer.ts';
-import { adjustCredits } from '../../src/services/billing/adjust-credits.ts';
-import { updateModelPrice } from '../../src/services/billing/update-model-price.ts';
+import type { UserViewer } from '@cic/core/auth/viewer';
+import { adjustCredits } from '@cic/core/billing/adjust-credits';
+import { updateModelPrice } from '@cic/core/billing/update-model-price';
 import { createBillingWorld, keyViewer, userViewer, type BillingWorld } from './billing-fixture.ts';
 
 let w: BillingWorld;

@@ -9,8 +9,8 @@ import { eventually as pollUntil } from '../helpers/eventually.ts';
 import { Router } from '../../src/http/router.ts';
 import { createHttpServer } from '../../src/http/server.ts';
 import { registerStripeWebhookRoute, type StripeWebhookRouteOptions } from '../../src/http/stripe-webhook-route.ts';
-import type { ApiKeyViewer, UserViewer } from '../../src/services/auth/viewer.ts';
-import { createBillingMetrics } from '../../src/services/billing/billing-metrics.ts';
+import type { ApiKeyViewer, UserViewer } from '@cic/core/auth/viewer';
+import { createBillingMetrics } from '@cic/core/billing/billing-metrics';
 
 export const WEBHOOK_SECRET = 'whsec_test_billing_fixture';
 export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

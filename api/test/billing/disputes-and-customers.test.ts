@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishBillingChanged } from '../../src/services/billing/publish-billing-changed.ts';
+import { publishBillingChanged } from '@cic/core/billing/publish-billing-changed';
 import { createBillingWorld, deliver, dispute, stripeEvent, succeededIntent, type BillingWorld } from './billing-fixture.ts';
 
 let w: BillingWorld;

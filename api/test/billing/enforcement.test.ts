@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/errors.ts';
+import { AppError } from '@cic/core/errors';
 import { createHttpMetrics } from '../../src/http/metrics.ts';
 import { Router } from '../../src/http/router.ts';
 import { createHttpServer } from '../../src/http/server.ts';
 import { registerStripeWebhookRoute } from '../../src/http/stripe-webhook-route.ts';
-import { createRedis } from '../../src/lib/redis.ts';
-import { createBillingMetrics } from '../../src/services/billing/billing-metrics.ts';
-import { BalanceCache } from '../../src/services/billing/balance-cache.ts';
+import { createRedis } from '@cic/core/lib/redis';
+import { createBillingMetrics } from '@cic/core/billing/billing-metrics';
+import { BalanceCache } from '@cic/core/billing/balance-cache';
 import { createInferenceWorld, postJson, startSim, MODEL, type InferenceWorld } from '../inference/inference-fixture.ts';
 import { createBillingWorld, deliver, silentLog, stripeEvent, succeededIntent, WEBHOOK_SECRET, type BillingWorld } from './billing-fixture.ts';
 

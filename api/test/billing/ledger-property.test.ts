@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postLedgerEntry } from '../../src/services/billing/ledger.ts';
-import { processStripeEvent } from '../../src/services/billing/stripe-events/process-stripe-event.ts';
+import { postLedgerEntry } from '@cic/core/billing/ledger';
+import { processStripeEvent } from '@cic/core/billing/stripe-events/process-stripe-event';
 import { createBillingWorld, paidSession, refundedCharge, stripeEvent, succeededIntent, type BillingWorld } from './billing-fixture.ts';
 
 let w: BillingWorld;

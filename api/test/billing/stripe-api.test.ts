@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/errors.ts';
-import { createBillingPortalSession } from '../../src/services/billing/create-billing-portal-session.ts';
-import { createCheckoutSession } from '../../src/services/billing/create-checkout-session.ts';
-import { listInvoices } from '../../src/services/billing/list-invoices.ts';
-import { createStripeClient } from '../../src/services/billing/stripe-client.ts';
+import { AppError } from '@cic/core/errors';
+import { createBillingPortalSession } from '@cic/core/billing/create-billing-portal-session';
+import { createCheckoutSession } from '@cic/core/billing/create-checkout-session';
+import { listInvoices } from '@cic/core/billing/list-invoices';
+import { createStripeClient } from '@cic/core/billing/stripe-client';
 import { createBillingWorld, keyViewer, userViewer, type BillingWorld } from './billing-fixture.ts';
 import { startStripeStandIn, type StripeStandIn } from './stripe-stand-in.ts';
 

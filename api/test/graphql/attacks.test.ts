@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadPersistedOperations } from '../../src/graphql/persisted-operations.ts';
-import { publish } from '../../src/lib/topics.ts';
+import { publish } from '@cic/core/lib/topics';
 import { createGraphQLWorld, eventually, gql } from './graphql-fixture.ts';
 import { collect, wsClient } from './live-clients.ts';
 

@@ -4,8 +4,8 @@ import type { OrgRole } from '@cic/db';
 import { pino } from 'pino';
 import { buildApi } from '../../src/app.ts';
 import { loadApiConfig } from '../../src/config.ts';
-import { generateKey } from '../../src/services/api-keys/key-format.ts';
-import { signSessionToken } from '../../src/services/auth/session-token.ts';
+import { generateKey } from '@cic/core/api-keys/key-format';
+import { signSessionToken } from '@cic/core/auth/session-token';
 
 export const SECRET = 'test-session-token-secret-0123456789abcdef';
 

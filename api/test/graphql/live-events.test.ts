@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LiveAuthorization } from '../../src/graphql/live-authorization.ts';
 import { LiveEvents } from '../../src/graphql/live-events.ts';
-import { channelOf, publish, type TopicPayloads } from '../../src/lib/topics.ts';
+import { channelOf, publish, type TopicPayloads } from '@cic/core/lib/topics';
 import { eventually } from './graphql-fixture.ts';
 
 // The streams every subscription reads, on the real Redis pub/sub: ordering, filtering, ending, and

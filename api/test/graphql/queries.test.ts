@@ -40,7 +40,7 @@ describe('authentication', () => {
       expect(r.status).toBe(401);
       expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     }
-    const { signSessionToken } = await import('../../src/services/auth/session-token.ts');
+    const { signSessionToken } = await import('@cic/core/auth/session-token');
     const forged = await signSessionToken({ userId: a.owner.id, secret: 'another-secret-of-at-least-32-characters!!' });
     expect((await gql(url, '{ viewer { id } }', {}, { auth: forged })).status).toBe(401);
   });

@@ -9,7 +9,7 @@ import { createGraphQLYoga } from '../../src/graphql/create-yoga.ts';
 import type { GraphQLServices } from '../../src/graphql/context.ts';
 import { LiveAuthorization } from '../../src/graphql/live-authorization.ts';
 import { NodeSnapshots } from '../../src/graphql/node-snapshots.ts';
-import { KeyAuthenticator } from '../../src/services/api-keys/key-authenticator.ts';
+import { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import { createGraphQLWorld, SECRET } from './graphql-fixture.ts';
 
 let world: Awaited<ReturnType<typeof createGraphQLWorld>>;

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publish } from '../../src/lib/topics.ts';
+import { publish } from '@cic/core/lib/topics';
 import { createGraphQLWorld, eventually, gql } from './graphql-fixture.ts';
 import { collect, sseClient, wsClient } from './live-clients.ts';
 

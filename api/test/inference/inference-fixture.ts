@@ -3,11 +3,11 @@ import { createTestDatabase, testRedis, type TestDatabase } from '@cic/db/testin
 import { pino } from 'pino';
 import { buildApi } from '../../src/app.ts';
 import { loadApiConfig } from '../../src/config.ts';
-import type { CreditGate } from '../../src/inference/credit-gate.ts';
+import type { CreditGate } from '@cic/core/billing/credit-gate';
 import { eventually } from '../helpers/eventually.ts';
-import { generateKey } from '../../src/services/api-keys/key-format.ts';
-import { createSimulator, type Simulator } from '../../src/simulator/server.ts';
-import type { SimulatorOptions } from '../../src/simulator/options.ts';
+import { generateKey } from '@cic/core/api-keys/key-format';
+import { createSimulator, type Simulator } from '@cic/vllm-sim';
+import type { SimulatorOptions } from '@cic/vllm-sim';
 
 export const MODEL = 'cic/sim-echo-1';
 

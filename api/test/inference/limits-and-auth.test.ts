@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis } from '../../../scripts/lib/redis.mjs';
-import { AppError } from '../../src/errors.ts';
-import type { Simulator } from '../../src/simulator/server.ts';
+import { AppError } from '@cic/core/errors';
+import type { Simulator } from '@cic/vllm-sim';
 import { createInferenceWorld, type InferenceWorld, MODEL, postJson, startSim } from './inference-fixture.ts';
 
 let world: InferenceWorld;

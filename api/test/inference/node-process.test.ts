@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
@@ -8,13 +9,14 @@ import { createInferenceWorld, type InferenceWorld } from './inference-fixture.t
 /* Nodes as real processes: a vLLM simulator killed with SIGKILL mid-answer, as a crashed GPU node would be. */
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
+const SIMULATOR_BIN = createRequire(import.meta.url).resolve('@cic/vllm-sim/bin');
 const children: ChildProcess[] = [];
 let world: InferenceWorld;
 let api: Awaited<ReturnType<InferenceWorld['startApi']>>;
 let key: string;
 
 async function spawnSimulator(model: string, args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'api/src/simulator/main.ts', '--port', '0', '--model', model, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [SIMULATOR_BIN, '--port', '0', '--model', model, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] });
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((ok, fail) => {

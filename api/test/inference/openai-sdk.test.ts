@@ -1,7 +1,7 @@
 import OpenAI, { AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Simulator } from '../../src/simulator/server.ts';
-import { countChatPromptTokens } from '../../src/simulator/tokenizer.ts';
+import type { Simulator } from '@cic/vllm-sim';
+import { countChatPromptTokens } from '@cic/vllm-sim';
 import { createInferenceWorld, type InferenceWorld, MODEL, startSim } from './inference-fixture.ts';
 
 let world: InferenceWorld;

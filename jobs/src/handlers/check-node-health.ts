@@ -1,6 +1,6 @@
 import type { Node } from '@cic/db';
-import { enqueueNodeTerminate, nodeTerminatePending } from '@cic/api/services/nodes/node-jobs';
-import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/api/services/nodes/node-state-machine';
+import { enqueueNodeTerminate, nodeTerminatePending } from '@cic/core/nodes/node-jobs';
+import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
 import { probeVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';
 

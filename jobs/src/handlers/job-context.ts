@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@cic/db';
-import type { Logger } from '@cic/api/logger';
+import type { Logger } from '@cic/core/logger';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobsConfig } from '../config.ts';

@@ -1,7 +1,7 @@
 import type { Prisma } from '@cic/db';
-import { IllegalNodeTransitionError, transitionNode } from '@cic/api/services/nodes/node-state-machine';
+import { IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
 import { UnrecoverableError } from 'bullmq';
-import { parseNodeConfig } from '@cic/api/services/nodes/node-config';
+import { parseNodeConfig } from '@cic/core/nodes/node-config';
 import { ProviderError } from '../providers/types.ts';
 import { waitForVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';

@@ -1,4 +1,4 @@
-import { appendNodeLog } from '@cic/api/services/nodes/node-state-machine';
+import { appendNodeLog } from '@cic/core/nodes/node-state-machine';
 import type { JobContext } from './job-context.ts';
 
 export interface NodeLogger {

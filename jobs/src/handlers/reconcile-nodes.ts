@@ -1,6 +1,6 @@
 import type { NodeStatus } from '@cic/db';
-import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/api/services/nodes/node-state-machine';
-import { parseNodeConfig } from '@cic/api/services/nodes/node-config';
+import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
+import { parseNodeConfig } from '@cic/core/nodes/node-config';
 import { isAlive } from '../providers/local-driver.ts';
 import type { JobContext } from './job-context.ts';
 

@@ -1,5 +1,5 @@
-import { publishBillingChanged } from '@cic/api/services/billing/publish-billing-changed';
-import { rollupUsage } from '@cic/api/services/usage/rollup-usage';
+import { publishBillingChanged } from '@cic/core/billing/publish-billing-changed';
+import { rollupUsage } from '@cic/core/usage/rollup-usage';
 import type { JobContext } from './job-context.ts';
 
 /** `usage.rollup`: drains usage records into usage_hourly and the ledger, then tells the API about new balances. */

@@ -1,5 +1,5 @@
-import { IllegalNodeTransitionError, transitionNode } from '@cic/api/services/nodes/node-state-machine';
-import { parseNodeConfig } from '@cic/api/services/nodes/node-config';
+import { IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
+import { parseNodeConfig } from '@cic/core/nodes/node-config';
 import { probeVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';
 import { loadNode } from './load-node.ts';

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import type { NodeDriver } from './types.ts';
 import { ProviderError } from './types.ts';
 
-const SIMULATOR_MAIN = fileURLToPath(new URL('../../../api/src/simulator/main.ts', import.meta.url));
+// The simulator package's bin (`cic-vllm-sim`), run with this Node.
+const SIMULATOR_BIN = createRequire(import.meta.url).resolve('@cic/vllm-sim/bin');
 
 interface LocalChild {
   child: ChildProcess;
@@ -39,8 +40,8 @@ export function localDriver(): LocalDriver {
     async launch({ node, config, signal, log }) {
       const existing = children.get(node.clusterName);
       if (existing && existing.child.exitCode === null) return { endpointUrl: existing.url, config: { localPid: existing.child.pid } };
-      const args = ['--import', 'tsx', SIMULATOR_MAIN, '--host', '127.0.0.1', '--port', '0', '--model', node.model.name, ...config.vllmArgs];
-      await log(`starting simulator: node ${args.slice(2).join(' ')}`);
+      const args = [SIMULATOR_BIN, '--host', '127.0.0.1', '--port', '0', '--model', node.model.name, ...config.vllmArgs];
+      await log(`starting simulator: cic-vllm-sim ${args.slice(1).join(' ')}`);
       // Not bound to the job's signal: the child must outlive the job that started it, but not the
       // worker: it exits when the stdin pipe we hold closes, which happens however the worker dies.
       const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SIM_EXIT_WHEN_STDIN_CLOSES: '1' } });

@@ -1,5 +1,5 @@
 import type { Node } from '@cic/db';
-import type { NodeConfig } from '@cic/api/services/nodes/node-config';
+import type { NodeConfig } from '@cic/core/nodes/node-config';
 
 /** What a provider gets to launch or tear down one node. */
 export interface ProviderContext {

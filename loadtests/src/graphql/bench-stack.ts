@@ -1,7 +1,7 @@
 import { createPrismaClient } from '@cic/db';
-import { signSessionToken } from '@cic/api/services/auth/session-token';
-import { bootstrapPlatform } from '@cic/api/services/bootstrap/bootstrap-platform';
-import { DEFAULT_MODELS, LOCAL_NODE_MODEL } from '@cic/api/services/bootstrap/default-models';
+import { signSessionToken } from '@cic/core/auth/session-token';
+import { bootstrapPlatform } from '@cic/core/bootstrap/bootstrap-platform';
+import { DEFAULT_MODELS, LOCAL_NODE_MODEL } from '@cic/core/bootstrap/default-models';
 import { startLocalStores } from '../local-stores.ts';
 import { spawnApi, spawnListening } from '../processes.ts';
 

@@ -1,7 +1,7 @@
 import { createPrismaClient } from '@cic/db';
-import { generateKey } from '@cic/api/services/api-keys/key-format';
-import { bootstrapPlatform } from '@cic/api/services/bootstrap/bootstrap-platform';
-import { DEFAULT_MODELS, LOCAL_NODE_MODEL } from '@cic/api/services/bootstrap/default-models';
+import { generateKey } from '@cic/core/api-keys/key-format';
+import { bootstrapPlatform } from '@cic/core/bootstrap/bootstrap-platform';
+import { DEFAULT_MODELS, LOCAL_NODE_MODEL } from '@cic/core/bootstrap/default-models';
 import { startLocalStores } from '../local-stores.ts';
 import { spawnApi, spawnSimulator, type Child } from '../processes.ts';
 import { startBalancer } from './balancer.ts';

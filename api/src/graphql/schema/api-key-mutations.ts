@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { AppError } from '../../errors.ts';
-import { createApiKey } from '../../services/api-keys/create-api-key.ts';
-import { API_KEY_SCOPES, type ApiKeyScope } from '../../services/api-keys/key-action-options.ts';
-import { revokeApiKey } from '../../services/api-keys/revoke-api-key.ts';
-import { rotateApiKey } from '../../services/api-keys/rotate-api-key.ts';
-import { updateApiKeyLimits } from '../../services/api-keys/update-api-key-limits.ts';
+import { AppError } from '@cic/core/errors';
+import { createApiKey } from '@cic/core/api-keys/create-api-key';
+import { API_KEY_SCOPES, type ApiKeyScope } from '@cic/core/api-keys/key-action-options';
+import { revokeApiKey } from '@cic/core/api-keys/revoke-api-key';
+import { rotateApiKey } from '@cic/core/api-keys/rotate-api-key';
+import { updateApiKeyLimits } from '@cic/core/api-keys/update-api-key-limits';
 import { builder } from '../builder.ts';
 import { ApiKeySecretPayload } from './api-key.ts';
 import { auditOf, manageApiKeyScope, manageOrganizationScope } from './scopes.ts';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { roleIn } from '../../services/auth/viewer.ts';
-import { changeMemberRole } from '../../services/organizations/change-member-role.ts';
-import { inviteMember } from '../../services/organizations/invite-member.ts';
-import { removeMember } from '../../services/organizations/remove-member.ts';
+import { roleIn } from '@cic/core/auth/viewer';
+import { changeMemberRole } from '@cic/core/organizations/change-member-role';
+import { inviteMember } from '@cic/core/organizations/invite-member';
+import { removeMember } from '@cic/core/organizations/remove-member';
 import type { GraphQLContext } from '../context.ts';
 import { builder } from '../builder.ts';
 import { OrgRoleEnum } from './scalars.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { launchNode } from '../../services/nodes/launch-node.ts';
-import { terminateNode } from '../../services/nodes/terminate-node.ts';
+import { launchNode } from '@cic/core/nodes/launch-node';
+import { terminateNode } from '@cic/core/nodes/terminate-node';
 import { builder } from '../builder.ts';
 import { NodeProviderEnum } from './compute-node.ts';
 import { auditOf } from './scopes.ts';

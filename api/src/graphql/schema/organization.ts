@@ -1,4 +1,4 @@
-import { roleIn } from '../../services/auth/viewer.ts';
+import { roleIn } from '@cic/core/auth/viewer';
 import { builder } from '../builder.ts';
 import { OrgRoleEnum } from './scalars.ts';
 import { readableOrganizations } from './tenant.ts';

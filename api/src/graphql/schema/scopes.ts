@@ -1,6 +1,6 @@
-import { AppError } from '../../errors.ts';
+import { AppError } from '@cic/core/errors';
 import type { GraphQLContext } from '../context.ts';
-import { canReadOrganization } from '../../services/auth/viewer.ts';
+import { canReadOrganization } from '@cic/core/auth/viewer';
 import { notFound, readableOrganizations } from './tenant.ts';
 
 function requireAuthenticated(ctx: GraphQLContext): void {

@@ -1,5 +1,5 @@
 import type { NodeEvent } from '@cic/db';
-import type { TopicPayloads } from '../../lib/topics.ts';
+import type { TopicPayloads } from '@cic/core/lib/topics';
 import { builder } from '../builder.ts';
 import { throttleSum } from '../throttle-sum.ts';
 import { ComputeNodeRef, NodeEventRef } from './compute-node.ts';

@@ -1,6 +1,6 @@
 import type { Prisma } from '@cic/db';
-import { AppError } from '../../errors.ts';
-import type { Viewer } from '../../services/auth/viewer.ts';
+import { AppError } from '@cic/core/errors';
+import type { Viewer } from '@cic/core/auth/viewer';
 
 /**
  * The organizations a viewer may read, as a Prisma filter. Every tenant-owned lookup goes through it,

@@ -1,5 +1,5 @@
 import type { ApiKey } from '@cic/db';
-import { queryUsage, totalUsage, type UsagePointRow } from '../../services/usage/query-usage.ts';
+import { queryUsage, totalUsage, type UsagePointRow } from '@cic/core/usage/query-usage';
 import { builder } from '../builder.ts';
 import { ApiKeyRef } from './api-key.ts';
 

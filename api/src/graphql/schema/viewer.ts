@@ -1,5 +1,5 @@
-import type { Viewer } from '../../services/auth/viewer.ts';
-import { roleIn } from '../../services/auth/viewer.ts';
+import type { Viewer } from '@cic/core/auth/viewer';
+import { roleIn } from '@cic/core/auth/viewer';
 import { builder } from '../builder.ts';
 import { OrgRoleEnum } from './scalars.ts';
 import { readableOrganizations } from './tenant.ts';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { NodeConfig } from '@cic/api/services/nodes/node-config';
+import type { NodeConfig } from '@cic/core/nodes/node-config';
 
 const TEMPLATE = readFileSync(new URL('./task-template.yaml', import.meta.url), 'utf8');
 

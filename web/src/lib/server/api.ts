@@ -1,5 +1,5 @@
 import { error, redirect, type RequestEvent } from '@sveltejs/kit';
-import { signSessionToken } from '@cic/api/services/auth/session-token';
+import { signSessionToken } from '@cic/core/auth/session-token';
 import { apiUrl, config } from './config';
 
 /** A GraphQL error the API answered with (its extensions.code and message are safe to show). */

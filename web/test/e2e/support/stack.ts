@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createPrismaClient, type PrismaClient } from '@cic/db';
 import { createTestDatabase, testRedis, type TestDatabase } from '@cic/db/testing';
-import { bootstrapPlatform } from '@cic/api/services/bootstrap/bootstrap-platform';
-import { DEFAULT_MODELS } from '@cic/api/services/bootstrap/default-models';
-import { createSimulator } from '@cic/api/simulator/server';
-import { publish } from '@cic/api/lib/topics';
-import { createRedis } from '@cic/api/lib/redis';
+import { bootstrapPlatform } from '@cic/core/bootstrap/bootstrap-platform';
+import { DEFAULT_MODELS } from '@cic/core/bootstrap/default-models';
+import { createSimulator } from '@cic/vllm-sim';
+import { publish } from '@cic/core/lib/topics';
+import { createRedis } from '@cic/core/lib/redis';
 import { pino } from 'pino';
 import { startMailbox } from './mailbox.ts';
 import { startOidcIssuer } from './oidc-issuer.ts';

@@ -1,0 +1,175 @@
+import type { PrismaClient } from '@cic/db';
+import type { Redis } from 'ioredis';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { channelOf, type TopicPayloads } from '../lib/topics.ts';
+import { keyMatchesHash, parseKey } from './key-format.ts';
+
+/** What a request knows about the key that authenticated it. */
+export interface AuthenticatedKey {
+  id: string;
+  organizationId: string;
+  prefix: string;
+  scopes: string[];
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+}
+
+interface CacheEntry {
+  key: (AuthenticatedKey & { secretHash: string; expiresAt: Date | null; revokedAt: Date | null }) | null;
+  fetchedAt: number;
+}
+
+export interface KeyAuthenticatorOptions {
+  prisma: PrismaClient;
+  /** A connection this class may put in subscriber mode (pass `redis.duplicate()`). */
+  subscriber: Redis;
+  log: Logger;
+  /**
+   * How long a looked-up key is trusted without asking the database. Revocations do not wait for it:
+   * they arrive over pub/sub within milliseconds on every instance.
+   * @defaultValue 30000
+   */
+  cacheTtlMs?: number;
+  /**
+   * How long an unknown prefix is remembered, so a flood of bad keys does not reach the database.
+   * @defaultValue 2000
+   */
+  negativeTtlMs?: number;
+  /**
+   * How often `last_used_at` is written, in one statement for all keys used meanwhile.
+   * @defaultValue 10000
+   */
+  lastUsedFlushMs?: number;
+}
+
+const invalid = () =>
+  new AppError('UNAUTHENTICATED', 'Incorrect API key provided. Create or copy a key in the dashboard under API keys.', { detail: 'invalid_api_key' });
+
+/**
+ * Verifies `cic_…` API keys: lookup by prefix, constant-time hash check, revoked/expired refused.
+ * Keys are cached in-process; `apiKeyChanged` events (revoke, rotate, limit changes) evict them on
+ * every instance at once. `last_used_at` is batched instead of written per request.
+ */
+export class KeyAuthenticator {
+  readonly #prisma: PrismaClient;
+  readonly #subscriber: Redis;
+  readonly #log: Logger;
+  readonly #cacheTtlMs: number;
+  readonly #negativeTtlMs: number;
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #inflight = new Map<string, Promise<CacheEntry>>();
+  #lastUsed = new Map<string, Date>();
+  #subscribed = false;
+  readonly #flushTimer: NodeJS.Timeout;
+
+  constructor({ prisma, subscriber, log, cacheTtlMs = 30_000, negativeTtlMs = 2_000, lastUsedFlushMs = 10_000 }: KeyAuthenticatorOptions) {
+    this.#prisma = prisma;
+    this.#subscriber = subscriber;
+    this.#log = log;
+    this.#cacheTtlMs = cacheTtlMs;
+    this.#negativeTtlMs = negativeTtlMs;
+    this.#flushTimer = setInterval(() => void this.flushLastUsed(), lastUsedFlushMs);
+    this.#flushTimer.unref();
+  }
+
+  /**
+   * Subscribes to `apiKeyChanged`. Never fails on a Redis outage: while unsubscribed, cached keys are
+   * trusted only for the short negative TTL, and the cache is cleared on reconnect (events published
+   * during the outage were missed).
+   */
+  async start(): Promise<void> {
+    const channel = channelOf('apiKeyChanged');
+    this.#subscriber.on('message', (from: string, message: string) => {
+      if (from !== channel) return;
+      try {
+        const { prefix } = JSON.parse(message) as TopicPayloads['apiKeyChanged'];
+        this.#cache.delete(prefix);
+      } catch {
+        this.#cache.clear();
+      }
+    });
+    const subscribe = () =>
+      this.#subscriber.subscribe(channel).then(
+        () => {
+          this.#subscribed = true;
+        },
+        (err: Error) => this.#log.warn({ err: err.message }, 'cannot subscribe to key changes yet; keys are re-checked every few seconds'),
+      );
+    this.#subscriber.on('close', () => {
+      this.#subscribed = false;
+    });
+    this.#subscriber.on('ready', () => {
+      this.#cache.clear();
+      if (!this.#subscribed) void subscribe();
+    });
+    await subscribe();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#flushTimer);
+    await this.flushLastUsed();
+    this.#subscriber.disconnect();
+  }
+
+  /** Drops a key from this instance's cache (others learn through `apiKeyChanged`). */
+  evict(prefix: string): void {
+    this.#cache.delete(prefix);
+  }
+
+  /** The key behind an `Authorization: Bearer …` header value, or a 401 AppError. */
+  async authenticate(presented: string): Promise<AuthenticatedKey> {
+    const parsed = parseKey(presented);
+    if (!parsed) throw invalid();
+    const entry = await this.#lookup(parsed.prefix);
+    const key = entry.key;
+    if (!key || !keyMatchesHash(presented, key.secretHash)) throw invalid();
+    if (key.revokedAt) throw new AppError('UNAUTHENTICATED', 'This API key has been revoked.', { detail: 'invalid_api_key' });
+    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) {
+      throw new AppError('UNAUTHENTICATED', 'This API key has expired.', { detail: 'invalid_api_key' });
+    }
+    this.#lastUsed.set(key.id, new Date());
+    return { id: key.id, organizationId: key.organizationId, prefix: key.prefix, scopes: key.scopes, rpmLimit: key.rpmLimit, tpmLimit: key.tpmLimit };
+  }
+
+  async #lookup(prefix: string): Promise<CacheEntry> {
+    const cached = this.#cache.get(prefix);
+    const ttl = cached?.key && this.#subscribed ? this.#cacheTtlMs : this.#negativeTtlMs;
+    if (cached && Date.now() - cached.fetchedAt < ttl) return cached;
+    // Concurrent requests with the same new key share one query.
+    let pending = this.#inflight.get(prefix);
+    if (!pending) {
+      pending = this.#prisma.apiKey
+        .findUnique({
+          where: { prefix },
+          select: { id: true, organizationId: true, prefix: true, scopes: true, rpmLimit: true, tpmLimit: true, secretHash: true, expiresAt: true, revokedAt: true },
+        })
+        .then((key) => {
+          const entry = { key, fetchedAt: Date.now() };
+          this.#cache.set(prefix, entry);
+          return entry;
+        })
+        .finally(() => this.#inflight.delete(prefix));
+      this.#inflight.set(prefix, pending);
+    }
+    return pending;
+  }
+
+  /** Writes the batched `last_used_at` values in one statement. */
+  async flushLastUsed(): Promise<void> {
+    if (this.#lastUsed.size === 0) return;
+    const batch = this.#lastUsed;
+    this.#lastUsed = new Map();
+    const ids = [...batch.keys()];
+    const times = ids.map((id) => batch.get(id)!);
+    try {
+      await this.#prisma.$executeRaw`
+        UPDATE api_keys AS k SET last_used_at = v.t
+        FROM unnest(${ids}::text[], ${times}::timestamptz[]) AS v(id, t)
+        WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.t)`;
+    } catch (err) {
+      this.#log.warn({ err, keys: ids.length }, 'could not record last_used_at; will retry');
+      for (const [id, t] of batch) if (!this.#lastUsed.has(id)) this.#lastUsed.set(id, t);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import type { ApiKey } from '@cic/db';
+import { AppError } from '../errors.ts';
+import { publish } from '../lib/topics.ts';
+import { writeAuditLog } from '../audit/write-audit-log.ts';
+import type { KeyActionContext } from './key-action-options.ts';
+import { generateKey } from './key-format.ts';
+
+export interface RotateApiKeyOptions extends KeyActionContext {
+  keyId: string;
+}
+
+/**
+ * Replaces a live key by a new one with the same name, scopes and limits (`rotatedFromId` links them)
+ * and revokes the old one in the same transaction; returns the new secret once.
+ */
+export async function rotateApiKey({ prisma, redis, actor, requestId, keyId }: RotateApiKeyOptions): Promise<{ apiKey: ApiKey; secret: string; previous: ApiKey }> {
+  const generated = generateKey();
+  const result = await prisma.$transaction(async (tx) => {
+    const old = await tx.apiKey.findUnique({ where: { id: keyId } });
+    if (!old) throw new AppError('NOT_FOUND', 'API key not found.');
+    // A conditional update: two concurrent rotations cannot both succeed.
+    const revoked = await tx.apiKey.updateMany({ where: { id: keyId, revokedAt: null }, data: { revokedAt: new Date() } });
+    if (revoked.count !== 1) throw new AppError('CONFLICT', 'This API key is already revoked; create a new key instead.', { param: 'id' });
+    const created = await tx.apiKey.create({
+      data: {
+        organizationId: old.organizationId, name: old.name, scopes: old.scopes, rpmLimit: old.rpmLimit, tpmLimit: old.tpmLimit,
+        expiresAt: old.expiresAt, rotatedFromId: old.id, prefix: generated.prefix, secretHash: generated.secretHash,
+        createdById: actor.type === 'USER' ? actor.id : old.createdById,
+      },
+    });
+    await writeAuditLog(tx, {
+      actor, requestId, organizationId: old.organizationId, action: 'api_key.rotate', targetType: 'ApiKey', targetId: old.id, metadata: { newKeyId: created.id },
+    });
+    return { apiKey: created, previous: { ...old, revokedAt: new Date() } };
+  });
+  await publish(redis, 'apiKeyChanged', { keyId: result.previous.id, prefix: result.previous.prefix });
+  return { ...result, secret: generated.secret };
+}

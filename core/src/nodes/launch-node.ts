@@ -1,0 +1,55 @@
+import type { Node, NodeProvider, PrismaClient } from '@cic/db';
+import type { Queue } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../errors.ts';
+import type { Actor } from '../audit/write-audit-log.ts';
+import { writeAuditLog } from '../audit/write-audit-log.ts';
+import { nodeConfigSchema } from './node-config.ts';
+import { enqueueNodeLaunch } from './node-jobs.ts';
+
+/** What a caller may set in a node's config (localPid is the worker's own bookkeeping). */
+const launchConfigSchema = nodeConfigSchema.omit({ localPid: true }).strict();
+
+export interface LaunchNodeOptions {
+  prisma: PrismaClient;
+  queue: Queue;
+  actor: Actor;
+  requestId: string;
+  /** ServedModel name, e.g. `cic/sim-echo-1`. */
+  modelName: string;
+  provider: NodeProvider;
+  accelerator?: string | null;
+  cloud?: string | null;
+  region?: string | null;
+  /** Provider settings (`baseUrl` for STATIC; vLLM args, disk, secret env names for SKYPILOT). */
+  config?: unknown;
+}
+
+/**
+ * Records a PENDING node and enqueues `node.launch`; the jobs worker provisions it and moves it through
+ * the lifecycle. Returns at once: the caller follows progress with `nodeStatusChanged`/`nodeEvents`.
+ */
+export async function launchNode({ prisma, queue, actor, requestId, modelName, provider, accelerator = null, cloud = null, region = null, config = {} }: LaunchNodeOptions): Promise<Node> {
+  const parsedConfig = launchConfigSchema.safeParse(config ?? {});
+  if (!parsedConfig.success) {
+    const issue = parsedConfig.error.issues[0]!;
+    throw new AppError('BAD_REQUEST', `Invalid node config: ${issue.path.join('.') || 'config'}: ${issue.message}`, { param: `config.${issue.path.join('.')}` });
+  }
+  if (provider === 'STATIC' && !parsedConfig.data.baseUrl) {
+    throw new AppError('BAD_REQUEST', 'A STATIC node needs config.baseUrl: the URL of the vLLM server that is already running.', { param: 'config.baseUrl' });
+  }
+  const model = await prisma.servedModel.findUnique({ where: { name: modelName }, select: { id: true, enabled: true } });
+  if (!model) throw new AppError('BAD_REQUEST', `There is no served model "${modelName}".`, { param: 'model' });
+  if (!model.enabled) throw new AppError('BAD_REQUEST', `The model "${modelName}" is disabled; enable it before launching nodes for it.`, { param: 'model' });
+  const slug = modelName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30);
+  const node = await prisma.$transaction(async (tx) => {
+    const created = await tx.node.create({
+      data: { provider, modelId: model.id, accelerator, cloud, region, config: parsedConfig.data, launchedById: actor.type === 'USER' ? actor.id : null, clusterName: `cic-${slug}-${randomBytes(4).toString('hex')}` },
+    });
+    await tx.nodeEvent.create({ data: { nodeId: created.id, kind: 'LOG', message: `launch requested (${provider}${accelerator ? `, ${accelerator}` : ''})` } });
+    await writeAuditLog(tx, { actor, requestId, action: 'node.launch', targetType: 'Node', targetId: created.id, metadata: { modelName, provider, accelerator, cloud, region } });
+    return created;
+  });
+  await enqueueNodeLaunch(queue, node.id);
+  return node;
+}

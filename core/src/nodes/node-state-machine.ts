@@ -1,0 +1,87 @@
+import type { NodeStatus, PrismaClient } from '@cic/db';
+import type { Redis } from 'ioredis';
+import { publish } from '../lib/topics.ts';
+
+/**
+ * The one node lifecycle, shared by api and jobs:
+ * PENDING → PROVISIONING → STARTING → READY ↔ UNHEALTHY → DRAINING → TERMINATING → TERMINATED,
+ * FAILED from any launch step. Terminating is possible from every live state (an admin can cancel a launch).
+ */
+export const NODE_TRANSITIONS: Readonly<Record<NodeStatus, readonly NodeStatus[]>> = {
+  PENDING: ['PROVISIONING', 'FAILED', 'TERMINATING'],
+  PROVISIONING: ['STARTING', 'FAILED', 'TERMINATING'],
+  STARTING: ['READY', 'FAILED', 'TERMINATING'],
+  READY: ['UNHEALTHY', 'DRAINING'],
+  UNHEALTHY: ['READY', 'DRAINING', 'FAILED'],
+  DRAINING: ['TERMINATING'],
+  TERMINATING: ['TERMINATED', 'FAILED'],
+  TERMINATED: [],
+  FAILED: ['TERMINATING'],
+};
+
+/** Statuses in which a node may receive inference traffic. */
+export const ROUTABLE_STATUSES: readonly NodeStatus[] = ['READY'];
+
+export const canTransition = (from: NodeStatus, to: NodeStatus): boolean => NODE_TRANSITIONS[from].includes(to);
+
+export class IllegalNodeTransitionError extends Error {
+  override name = 'IllegalNodeTransitionError';
+  constructor(readonly nodeId: string, readonly from: NodeStatus, readonly to: NodeStatus) {
+    super(`node ${nodeId} cannot go from ${from} to ${to}`);
+  }
+}
+
+export class NodeNotFoundError extends Error {
+  override name = 'NodeNotFoundError';
+  constructor(readonly nodeId: string) {
+    super(`node ${nodeId} does not exist`);
+  }
+}
+
+export interface TransitionNodeOptions {
+  prisma: PrismaClient;
+  redis: Redis;
+  nodeId: string;
+  to: NodeStatus;
+  /** Why (shown in the node's events and statusReason). */
+  reason?: string;
+  /** Extra columns to set in the same update (endpointUrl, readyAt…). */
+  data?: { endpointUrl?: string | null; readyAt?: Date | null; terminatedAt?: Date | null };
+}
+
+/**
+ * Moves a node to `to` if the lifecycle allows it from its current status. The status update is
+ * conditional on the status read (compare-and-set), so two workers racing cannot both apply a
+ * transition; the event row is written in the same transaction and published after commit.
+ */
+export async function transitionNode({ prisma, redis, nodeId, to, reason, data = {} }: TransitionNodeOptions) {
+  const result = await prisma.$transaction(async (tx) => {
+    const node = await tx.node.findUnique({ where: { id: nodeId }, include: { model: { select: { name: true } } } });
+    if (!node) throw new NodeNotFoundError(nodeId);
+    if (!canTransition(node.status, to)) throw new IllegalNodeTransitionError(nodeId, node.status, to);
+    const updated = await tx.node.updateMany({
+      where: { id: nodeId, status: node.status },
+      data: { status: to, statusReason: reason ?? null, ...data },
+    });
+    if (updated.count !== 1) throw new IllegalNodeTransitionError(nodeId, node.status, to);
+    const event = await tx.nodeEvent.create({
+      data: { nodeId, kind: 'TRANSITION', fromStatus: node.status, toStatus: to, message: reason ?? `${node.status} → ${to}` },
+    });
+    return { from: node.status, modelName: node.model.name, event };
+  });
+  const at = result.event.createdAt.toISOString();
+  await publish(redis, 'nodeStatusChanged', { nodeId, modelName: result.modelName, status: to, previousStatus: result.from, reason: reason ?? null, at });
+  await publish(redis, 'nodeEvents', {
+    id: result.event.id, nodeId, kind: 'TRANSITION', message: result.event.message, fromStatus: result.from, toStatus: to, createdAt: at,
+  }, nodeId);
+  return { from: result.from, to };
+}
+
+/** Appends a log line to a node's events and publishes it to `nodeEvents:<nodeId>` subscribers. */
+export async function appendNodeLog({ prisma, redis, nodeId, message, kind = 'LOG' }: { prisma: PrismaClient; redis: Redis; nodeId: string; message: string; kind?: 'LOG' | 'HEALTH' }) {
+  const event = await prisma.nodeEvent.create({ data: { nodeId, kind, message } });
+  await publish(redis, 'nodeEvents', {
+    id: event.id, nodeId, kind, message, fromStatus: null, toStatus: null, createdAt: event.createdAt.toISOString(),
+  }, nodeId);
+  return event;
+}
