@@ -30,9 +30,10 @@ export interface StripeWebhookRouteOptions {
 export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
 
 /**
- * POST /webhooks/stripe: verifies the signature over the raw body, then records and applies the event in
- * one transaction. 200 for applied, duplicate and ignored events; 400 for a bad signature; 503 when the
- * event cannot be attributed yet or the database failed, so Stripe redelivers it later.
+ * POST /webhooks/stripe: verifies the signature over the raw body, then validates, records and applies the
+ * event in one transaction. 200 for applied, duplicate, ignored and rejected (malformed payload, recorded
+ * with its reason, never applied) events; 400 for a bad signature; 503 when the event cannot be attributed
+ * yet or the database failed, so Stripe redelivers it later.
  */
 export function registerStripeWebhookRoute(router: Router, options: StripeWebhookRouteOptions): void {
   const { prisma, redis, metrics, webhookSecret, toleranceSeconds = 300, maxBodyBytes = 1_048_576, beforeCommit } = options;
@@ -63,7 +64,11 @@ export function registerStripeWebhookRoute(router: Router, options: StripeWebhoo
       throw new AppError('UNAVAILABLE', 'Event not processed; retry later.', { cause: err });
     }
     metrics.webhooks.inc({ type, outcome: processed.outcome });
-    ctx.log.info({ eventId: event.id, eventType: event.type, outcome: processed.outcome, note: processed.note }, 'stripe event');
+    if (processed.outcome === 'rejected') {
+      ctx.log.warn({ eventId: event.id, eventType: event.type, reason: processed.note }, 'stripe event rejected: its payload failed validation; nothing applied');
+    } else {
+      ctx.log.info({ eventId: event.id, eventType: event.type, outcome: processed.outcome, note: processed.note }, 'stripe event');
+    }
     sendJson(res, 200, { received: true, outcome: processed.outcome });
 
     // After the response: caches converge through their TTL even if this publish fails.

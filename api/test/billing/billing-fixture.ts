@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, testRedis, type TestDatabase } from '@cic/db/testing';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import Stripe from 'stripe';
 import { createHttpMetrics } from '../../src/http/metrics.ts';
@@ -38,13 +38,13 @@ export async function createBillingWorld() {
     return user;
   }
 
-  /** The webhook route on a real HTTP server of ours (the same code buildApi mounts), with optional test hook. */
-  async function startWebhookServer(options: Partial<Pick<StripeWebhookRouteOptions, 'beforeCommit' | 'webhookSecret'>> = {}) {
+  /** The webhook route on a real HTTP server of ours (the same code buildApi mounts), with optional test hook and logger. */
+  async function startWebhookServer({ log = silentLog, ...options }: Partial<Pick<StripeWebhookRouteOptions, 'beforeCommit' | 'webhookSecret'>> & { log?: Logger } = {}) {
     const router = new Router();
     const registry = new Registry();
     const metrics = createBillingMetrics({ registry, prisma: db.prisma });
     registerStripeWebhookRoute(router, { prisma: db.prisma, redis, metrics, webhookSecret: WEBHOOK_SECRET, ...options });
-    const server = createHttpServer({ router, metrics: createHttpMetrics(), log: silentLog });
+    const server = createHttpServer({ router, metrics: createHttpMetrics(), log });
     const { url } = await server.listen(0, '127.0.0.1');
     closers.push(() => server.close(1_000));
     return { url: `${url}/webhooks/stripe`, registry, metrics };

@@ -1,26 +1,16 @@
 import type { PrismaClient } from '@cic/db';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { STRIPE_EVENT_PAYLOADS } from './stripe-events/stripe-event-schemas.ts';
 
-/** Event types with their own label value; every other type is counted as `other` to bound cardinality. */
-export const HANDLED_EVENT_TYPES = new Set([
-  'checkout.session.completed',
-  'checkout.session.async_payment_succeeded',
-  'payment_intent.succeeded',
-  'charge.refunded',
-  'refund.failed',
-  'charge.dispute.created',
-  'charge.dispute.closed',
-  'customer.deleted',
-]);
-
-export const eventTypeLabel = (type: string): string => (HANDLED_EVENT_TYPES.has(type) ? type : 'other');
+/** Event types with their own label value (the handled ones); every other type is counted as `other` to bound cardinality. */
+export const eventTypeLabel = (type: unknown): string => (typeof type === 'string' && Object.hasOwn(STRIPE_EVENT_PAYLOADS, type) ? type : 'other');
 
 /** Billing's Prometheus metrics (no per-organization labels). */
 export function createBillingMetrics({ registry, prisma }: { registry: Registry; prisma: PrismaClient }) {
   return {
     webhooks: new Counter({
       name: 'cic_stripe_webhooks_total',
-      help: 'Stripe webhook deliveries by event type and outcome (applied, duplicate, ignored, unmatched, invalid_signature, error).',
+      help: 'Stripe webhook deliveries by event type and outcome (applied, duplicate, ignored, unmatched, rejected, deferred, invalid_signature, error).',
       labelNames: ['type', 'outcome'] as const,
       registers: [registry],
     }),

@@ -1,15 +1,15 @@
-import type Stripe from 'stripe';
 import { writeAuditLog } from '../../audit/write-audit-log.ts';
 import { postLedgerEntry } from '../ledger.ts';
 import { centsToMicros } from '../stripe-client.ts';
-import { applied, idOf, ignored, RetryLaterError, type EventEffect, type Tx } from './event-effect.ts';
+import { applied, ignored, RetryLaterError, type EventEffect, type Tx } from './event-effect.ts';
 import { resolveOrganization } from './resolve-organization.ts';
+import type { DisputePayload } from './stripe-event-schemas.ts';
 
 const STRIPE = { type: 'SYSTEM', id: 'stripe' } as const;
 const DISPUTE_REASON_PREFIX = 'payment dispute';
 
-async function organizationOf(tx: Tx, dispute: Stripe.Dispute): Promise<string> {
-  const organizationId = await resolveOrganization(tx, { metadataOrganizationId: dispute.metadata.organizationId, paymentIntentId: idOf(dispute.payment_intent) });
+async function organizationOf(tx: Tx, dispute: DisputePayload): Promise<string> {
+  const organizationId = await resolveOrganization(tx, { metadataOrganizationId: dispute.metadata.organizationId, paymentIntentId: dispute.payment_intent });
   if (!organizationId) throw new RetryLaterError(`no organization yet for dispute ${dispute.id}`);
   return organizationId;
 }
@@ -21,7 +21,7 @@ const closedRecord = (tx: Tx, disputeId: string) =>
  * Freezes the organization's inference while a dispute is open. If the dispute's `closed` event already
  * arrived (out of order) nothing is frozen, so the final state does not depend on delivery order.
  */
-export async function applyDisputeCreated(tx: Tx, dispute: Stripe.Dispute): Promise<EventEffect> {
+export async function applyDisputeCreated(tx: Tx, dispute: DisputePayload): Promise<EventEffect> {
   const organizationId = await organizationOf(tx, dispute);
   if (await closedRecord(tx, dispute.id)) return ignored('dispute already closed');
   await tx.organization.updateMany({
@@ -30,7 +30,7 @@ export async function applyDisputeCreated(tx: Tx, dispute: Stripe.Dispute): Prom
   });
   await writeAuditLog(tx, {
     actor: STRIPE, organizationId, action: 'billing.freeze', targetType: 'dispute', targetId: dispute.id,
-    metadata: { reason: dispute.reason, amountCents: dispute.amount, chargeId: idOf(dispute.charge) },
+    metadata: { reason: dispute.reason ?? null, amountCents: dispute.amount, chargeId: dispute.charge },
   });
   return applied(organizationId);
 }
@@ -39,7 +39,7 @@ export async function applyDisputeCreated(tx: Tx, dispute: Stripe.Dispute): Prom
  * Records the outcome; a lost dispute takes the disputed credits back (keyed by the dispute id). The
  * organization is unfrozen once no dispute of it is open any more.
  */
-export async function applyDisputeClosed(tx: Tx, dispute: Stripe.Dispute): Promise<EventEffect> {
+export async function applyDisputeClosed(tx: Tx, dispute: DisputePayload): Promise<EventEffect> {
   const organizationId = await organizationOf(tx, dispute);
   await writeAuditLog(tx, {
     actor: STRIPE, organizationId, action: 'billing.dispute_closed', targetType: 'dispute', targetId: dispute.id,
@@ -48,7 +48,7 @@ export async function applyDisputeClosed(tx: Tx, dispute: Stripe.Dispute): Promi
   if (dispute.status === 'lost' && dispute.currency === 'usd') {
     await postLedgerEntry(tx, {
       organizationId, type: 'REFUND', amountMicros: -centsToMicros(dispute.amount), sourceId: dispute.id,
-      description: `Dispute lost $${(dispute.amount / 100).toFixed(2)}`, metadata: { disputeId: dispute.id, chargeId: idOf(dispute.charge) },
+      description: `Dispute lost $${(dispute.amount / 100).toFixed(2)}`, metadata: { disputeId: dispute.id, chargeId: dispute.charge },
     });
   }
   const [frozen, closed] = await Promise.all([

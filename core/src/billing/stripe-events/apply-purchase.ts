@@ -1,8 +1,8 @@
-import type Stripe from 'stripe';
 import { postLedgerEntry } from '../ledger.ts';
 import { centsToMicros } from '../stripe-client.ts';
-import { applied, idOf, ignored, type EventEffect, type Tx } from './event-effect.ts';
+import { applied, ignored, type EventEffect, type Tx } from './event-effect.ts';
 import { resolveOrganization } from './resolve-organization.ts';
+import type { CheckoutSessionPayload, PaymentIntentPayload } from './stripe-event-schemas.ts';
 
 interface Purchase {
   paymentIntentId: string;
@@ -33,8 +33,8 @@ async function creditPurchase(tx: Tx, p: Purchase): Promise<EventEffect> {
   return posted.inserted ? applied(organizationId) : ignored('payment already credited');
 }
 
-export function applyCheckoutSession(tx: Tx, session: Stripe.Checkout.Session): Promise<EventEffect> | EventEffect {
-  const paymentIntentId = idOf(session.payment_intent);
+export function applyCheckoutSession(tx: Tx, session: CheckoutSessionPayload): Promise<EventEffect> | EventEffect {
+  const paymentIntentId = session.payment_intent;
   // Delayed methods (bank debits) complete unpaid; `checkout.session.async_payment_succeeded` follows.
   if (session.mode !== 'payment' || session.payment_status !== 'paid' || !paymentIntentId || session.amount_total === null) {
     return ignored(`session not paid (${session.payment_status})`);
@@ -43,19 +43,19 @@ export function applyCheckoutSession(tx: Tx, session: Stripe.Checkout.Session): 
     paymentIntentId,
     amountCents: session.amount_total,
     currency: session.currency,
-    metadataOrganizationId: session.metadata?.organizationId,
-    customerId: idOf(session.customer),
+    metadataOrganizationId: session.metadata.organizationId,
+    customerId: session.customer,
     checkoutSessionId: session.id,
   });
 }
 
-export function applyPaymentIntent(tx: Tx, intent: Stripe.PaymentIntent): Promise<EventEffect> {
+export function applyPaymentIntent(tx: Tx, intent: PaymentIntentPayload): Promise<EventEffect> {
   return creditPurchase(tx, {
     paymentIntentId: intent.id,
     amountCents: intent.amount_received,
     currency: intent.currency,
     metadataOrganizationId: intent.metadata.organizationId,
-    customerId: idOf(intent.customer),
+    customerId: intent.customer,
     checkoutSessionId: null,
   });
 }

@@ -1,8 +1,8 @@
-import type Stripe from 'stripe';
 import { postLedgerEntry } from '../ledger.ts';
 import { centsToMicros } from '../stripe-client.ts';
-import { applied, idOf, ignored, RetryLaterError, type EventEffect, type Tx } from './event-effect.ts';
+import { applied, ignored, RetryLaterError, type EventEffect, type Tx } from './event-effect.ts';
 import { resolveOrganization } from './resolve-organization.ts';
+import type { ChargePayload, RefundPayload } from './stripe-event-schemas.ts';
 
 /** Refunds that take money back: a pending refund is already on its way out. */
 const COUNTED = new Set(['succeeded', 'pending']);
@@ -14,12 +14,12 @@ const COUNTED = new Set(['succeeded', 'pending']);
  * under `<charge>:refunded:<cumulative cents>` with the account row locked, so redeliveries and events
  * arriving out of order converge on the largest cumulative amount.
  */
-export async function applyChargeRefunded(tx: Tx, charge: Stripe.Charge): Promise<EventEffect> {
+export async function applyChargeRefunded(tx: Tx, charge: ChargePayload): Promise<EventEffect> {
   if (charge.currency !== 'usd') return ignored(`currency ${charge.currency} is not usd`);
-  const paymentIntentId = idOf(charge.payment_intent);
+  const paymentIntentId = charge.payment_intent;
   const organizationId = await resolveOrganization(tx, {
     metadataOrganizationId: charge.metadata.organizationId,
-    customerId: idOf(charge.customer),
+    customerId: charge.customer,
     paymentIntentId,
   });
   // Its purchase may simply not have arrived yet: let Stripe redeliver rather than lose the refund.
@@ -64,9 +64,9 @@ export async function applyChargeRefunded(tx: Tx, charge: Stripe.Charge): Promis
  * own entry, or, for API versions without refund lists, part of the charge's cumulative entries. A refund
  * not posted yet (its `charge.refunded` has not arrived) is retried later, like a refund before its purchase.
  */
-export async function applyRefundFailed(tx: Tx, refund: Stripe.Refund): Promise<EventEffect> {
+export async function applyRefundFailed(tx: Tx, refund: RefundPayload): Promise<EventEffect> {
   if (refund.currency !== 'usd') return ignored(`currency ${refund.currency} is not usd`);
-  const chargeId = idOf(refund.charge);
+  const chargeId = refund.charge;
   const own = await tx.ledgerEntry.findUnique({ where: { sourceId: refund.id }, select: { organizationId: true } });
   let organizationId = own?.organizationId ?? null;
   if (!organizationId && chargeId) {

@@ -4,9 +4,10 @@ export type Tx = Prisma.TransactionClient;
 
 /** What applying one event did; the webhook route publishes `billingChanged` for `organizationIds` after commit. */
 export interface EventEffect {
-  outcome: 'applied' | 'ignored' | 'unmatched';
+  /** `rejected`: the payload failed validation (stripe-event-schemas.ts); recorded, nothing applied. */
+  outcome: 'applied' | 'ignored' | 'unmatched' | 'rejected';
   organizationIds: string[];
-  /** Why nothing was applied, for the log. */
+  /** Why nothing was applied, for the log (for `rejected`: the validation issues). */
   note?: string;
 }
 
@@ -20,6 +21,3 @@ export class RetryLaterError extends Error {
 
 export const ignored = (note: string): EventEffect => ({ outcome: 'ignored', organizationIds: [], note });
 export const applied = (...organizationIds: string[]): EventEffect => ({ outcome: 'applied', organizationIds });
-
-/** Stripe fields that hold either an id or the expanded object. */
-export const idOf = (ref: string | { id: string } | null | undefined): string | null => (typeof ref === 'string' ? ref : (ref?.id ?? null));
