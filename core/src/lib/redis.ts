@@ -6,13 +6,24 @@ import type { Logger } from '../logger.ts';
  * outage) and commands fail fast instead of queueing forever, so readiness and rate limits can decide.
  */
 export function createRedis(url: string, log: Logger, options: RedisOptions = {}): Redis {
-  const redis = new Redis(url, {
+  return logOutages(new Redis(url, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     connectTimeout: 2_000,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
     ...options,
-  });
+  }), log);
+}
+
+/**
+ * Another connection with `redis`'s settings (and outage logging), for what must not share the process's
+ * command connection: blocking reads, auto-pipelining, BullMQ, the topic bus's subscriber. The caller closes it.
+ */
+export function duplicateRedis(redis: Redis, log: Logger, options: RedisOptions = {}): Redis {
+  return logOutages(redis.duplicate(options), log);
+}
+
+function logOutages(redis: Redis, log: Logger): Redis {
   let down = false;
   redis.on('error', (err) => {
     if (down) return;
