@@ -34,7 +34,8 @@ try {
   children.push(sim);
 
   const prisma = createPrismaClient({ databaseUrl: stores.databaseUrl, poolSize: 2 });
-  const org = await prisma.organization.create({ data: { name: 'Bench', slug: 'bench', billingAccount: { create: {} } } });
+  // The bench key's limits must never bind, so the organization's ceilings are lifted with them.
+  const org = await prisma.organization.create({ data: { name: 'Bench', slug: 'bench', maxRpm: 100_000_000, maxTpm: 2_000_000_000, billingAccount: { create: {} } } });
   // Credits, so a credit gate wired by billing admits the benchmark's requests (its check stays on the path).
   await postLedgerEntry(prisma, { organizationId: org.id, type: 'ADJUSTMENT', amountMicros: 1_000_000_000n, sourceId: 'bench-grant', description: 'Benchmark credit' });
   const model = await prisma.servedModel.create({ data: { name: MODEL } });

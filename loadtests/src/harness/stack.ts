@@ -37,6 +37,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const prisma = createPrismaClient({ databaseUrl: stores.databaseUrl, poolSize: 2 });
   const boot = await bootstrapPlatform({ prisma, adminEmail: 'load@cic.local', models: DEFAULT_MODELS, initialCreditMicros: 1_000_000_000_000n });
+  // The load keys' limits are far above the platform ceiling (RATE_LIMIT_MAX_*): lift the organization's.
+  if (options.keys.length > 0) {
+    await prisma.organization.update({
+      where: { id: boot.organizationId },
+      data: { maxRpm: Math.max(...options.keys.map((k) => k.rpm)), maxTpm: Math.max(...options.keys.map((k) => k.tpm)) },
+    });
+  }
   const keys = [];
   for (const k of options.keys) {
     const key = generateKey();
