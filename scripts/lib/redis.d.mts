@@ -1,7 +1,9 @@
+import type { ChildProcess } from 'node:child_process';
 export interface LocalRedis {
   port: number;
   url: string;
   pid: number;
+  child: ChildProcess;
   stop(): Promise<void>;
 }
-export function startRedis(options?: { dir?: string; log?: (message: string) => void }): Promise<LocalRedis>;
+export function startRedis(options?: { dir?: string; port?: number; log?: (message: string) => void }): Promise<LocalRedis>;
