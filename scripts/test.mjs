@@ -6,11 +6,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureInstalled } from './lib/ensure-installed.mjs';
+import { SKIPPED_FILE } from './lib/skip-reporter.mjs';
+import { aptHasCandidate, aptLockTimeoutSeconds, ensureCommand, which } from './lib/system-packages.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const say = (m) => console.log(`[test] ${m}`);
 const WORKSPACES = ['prisma', 'core', 'simulator', 'api', 'jobs', 'web', 'deploy', 'loadtests'];
 const REPORT = '.vitest-report.json';
+const SKIP_REPORTER = join(root, 'scripts/lib/skip-reporter.mjs');
 
 function run(cmd, args, env = process.env) {
   return new Promise((resolve) => {
@@ -24,11 +27,28 @@ function run(cmd, args, env = process.env) {
   });
 }
 
+try {
+  aptLockTimeoutSeconds(); // a bad value fails now, not when a package turns out to be missing
+} catch (err) {
+  console.error(`[test] ${err.message}`);
+  process.exit(1);
+}
 ensureInstalled({ log: say });
-const { ensureCommand } = await import('./lib/system-packages.mjs');
-// Browser tests drive Debian's Chromium; the alert rules are checked by Debian's promtool.
-const chromium = ensureCommand('chromium', 'chromium', { log: say });
-const promtool = ensureCommand('promtool', 'prometheus', { log: say });
+// Browser tests drive Debian's Chromium; the alert rules are checked by Debian's promtool and prometheus.
+const chromium = await ensureCommand('chromium', 'chromium', { log: say });
+const promtool = await ensureCommand('promtool', 'prometheus', { log: say });
+// The renderers' cross-checks use helm and kubectl where they exist: Debian has no helm package, and its
+// kubectl (kubernetes-client 1.20) embeds a kustomize too old for the overlays, so each is installed only
+// when apt offers a package of that very name. What is missing is named in the summary.
+const unavailable = [];
+for (const [command, envVar] of [['helm', 'HELM_PATH'], ['kubectl', 'KUBECTL_PATH']]) {
+  if (process.env[envVar] || which(command)) continue;
+  if (process.getuid?.() === 0 && aptHasCandidate(command)) {
+    await ensureCommand(command, command, { log: say });
+  } else {
+    unavailable.push(`${command} (${process.getuid?.() === 0 ? `Debian has no ${command} package` : 'npm test installs packages only as root'}; set ${envVar} to use your own)`);
+  }
+}
 const { startPostgres } = await import('./lib/postgres.mjs');
 const { startRedis } = await import('./lib/redis.mjs');
 
@@ -50,16 +70,17 @@ try {
     ...(chromium ? { CHROMIUM_PATH: chromium } : {}),
     ...(promtool ? { PROMTOOL_PATH: promtool } : {}),
   };
-  for (const ws of WORKSPACES) rmSync(join(root, ws, REPORT), { force: true });
+  for (const ws of WORKSPACES) for (const f of [REPORT, SKIPPED_FILE]) rmSync(join(root, ws, f), { force: true });
 
   const checks = (await run('npx', ['turbo', 'run', 'typecheck', '--continue', '--output-logs=errors-only'], env))
     || (await run('npx', ['tsc', '--noEmit', '-p', 'scripts'], env))
     || (await run('npx', ['eslint', '.'], env));
   if (checks !== 0) failed = true;
-  const tests = await run('npx', ['turbo', 'run', 'test', '--concurrency=1', '--continue', '--', '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`], env);
+  const tests = await run('npx', ['turbo', 'run', 'test', '--concurrency=1', '--continue', '--', '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`, `--reporter=${SKIP_REPORTER}`], env);
   if (tests !== 0) failed = true;
 
   let passed = 0, failures = 0, skipped = 0;
+  const skippedTests = [];
   for (const ws of WORKSPACES) {
     const file = join(root, ws, REPORT);
     if (!existsSync(file)) continue;
@@ -67,6 +88,8 @@ try {
     passed += r.numPassedTests;
     failures += r.numFailedTests;
     skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+    const skips = join(root, ws, SKIPPED_FILE);
+    if (existsSync(skips)) skippedTests.push(...JSON.parse(readFileSync(skips, 'utf8')));
   }
   if (checks !== 0) say('typecheck or lint failed (see above)');
   if (tests !== 0 && failures === 0) say('a test run failed without a failing test (an unhandled error or a crashed worker; see above)');
@@ -75,6 +98,8 @@ try {
     failed = true;
   }
   console.log(`${passed} passed, ${failures} failed, ${skipped} skipped`);
+  for (const { test, reason } of skippedTests) console.log(`  skipped: ${test} (${reason ?? 'no reason given'})`);
+  if (unavailable.length) console.log(`  not available on this machine: ${unavailable.join('; ')}`);
 } catch (err) {
   console.error(err);
   failed = true;

@@ -8,7 +8,7 @@ import { renderChart } from './helm-render.ts';
 import { asK8sObject, objectKey, sortObjects, type K8sObject } from './k8s-object.ts';
 import { renderKustomization } from './kustomize-render.ts';
 import { find, type Workload } from './pod-spec.ts';
-import { CHART_DIR, findCommand, overlayDir } from './renderings.ts';
+import { CHART_DIR, findCommand, missingCommand, overlayDir } from './renderings.ts';
 
 const helm = findCommand('helm', 'HELM_PATH');
 
@@ -29,7 +29,8 @@ describe('Helm chart', () => {
     for (const [i, o] of helm.entries()) expect(comparable(o), objectKey(o)).toEqual(comparable(kustomize[i]!));
   });
 
-  it.skipIf(!helm)('our renderer agrees with `helm template` exactly', () => {
+  it('our renderer agrees with `helm template` exactly', ({ skip }) => {
+    skip(!helm, missingCommand('helm', 'HELM_PATH'));
     const out = execFileSync(helm!, ['template', RELEASE.name, CHART_DIR, '--namespace', RELEASE.namespace], { encoding: 'utf8' });
     const real = parseAllDocuments(out).map((d) => d.toJS() as unknown).filter((d) => d !== null).map((d) => asK8sObject(d, 'helm template'));
     const ours = renderChart(CHART_DIR, RELEASE);

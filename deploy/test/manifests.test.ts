@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { objectKey, sortObjects, type K8sObject } from './k8s-object.ts';
 import { validateObject } from './kubernetes-schemas.ts';
 import { renderKustomization } from './kustomize-render.ts';
-import { allRenderings, findCommand, kubectlKustomize, overlayDir } from './renderings.ts';
+import { allRenderings, findCommand, kubectlKustomize, missingCommand, overlayDir } from './renderings.ts';
 
 const kubectl = findCommand('kubectl', 'KUBECTL_PATH');
 const normalize = (objects: K8sObject[]): unknown => JSON.parse(JSON.stringify(sortObjects(objects)));
@@ -26,7 +26,8 @@ describe('kustomize overlays', () => {
     ]);
   });
 
-  it.skipIf(!kubectl).each(['dev', 'prod'] as const)('%s: our renderer agrees with kubectl kustomize exactly', (overlay) => {
+  it.for(['dev', 'prod'] as const)('%s: our renderer agrees with kubectl kustomize exactly', (overlay, { skip }) => {
+    skip(!kubectl, missingCommand('kubectl', 'KUBECTL_PATH'));
     const ours = renderKustomization(overlayDir(overlay));
     const theirs = kubectlKustomize(kubectl!, overlayDir(overlay));
     expect(normalize(ours)).toEqual(normalize(theirs));

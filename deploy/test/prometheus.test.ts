@@ -13,7 +13,7 @@ import { startTestApi } from '../../api/test/helpers/test-api.ts';
 import { buildWorkers } from '@cic/jobs/app';
 import { loadJobsConfig } from '@cic/jobs/config';
 import { dashboardExpressions, familyOf, loadRules, metricsUsed, RULES_FILE, seriesNames } from './metric-names.ts';
-import { DEPLOY_DIR, findCommand } from './renderings.ts';
+import { DEPLOY_DIR, findCommand, missingCommand } from './renderings.ts';
 
 /**
  * Metrics the rules and dashboards use that no service exports yet, with who should export them.
@@ -25,7 +25,8 @@ const promtool = findCommand('promtool', 'PROMTOOL_PATH');
 const prometheus = findCommand('prometheus', 'PROMETHEUS_PATH');
 
 describe('Prometheus rules and Grafana dashboards', () => {
-  it.skipIf(!promtool)('promtool accepts the rules', () => {
+  it('promtool accepts the rules', ({ skip }) => {
+    skip(!promtool, missingCommand('promtool', 'PROMTOOL_PATH'));
     const result = spawnSync(promtool!, ['check', 'rules', RULES_FILE], { encoding: 'utf8' });
     expect(result.stdout + result.stderr).toMatch(/SUCCESS: \d+ rules found/);
     expect(result.status).toBe(0);
@@ -103,7 +104,8 @@ describe('the running services export every metric used', () => {
     check(new Set(texts.flatMap(typeFamilies)));
   });
 
-  it.skipIf(!prometheus)('as scraped by a real Prometheus', async () => {
+  it('as scraped by a real Prometheus', async ({ skip }) => {
+    skip(!prometheus, missingCommand('prometheus', 'PROMETHEUS_PATH'));
     const dir = mkdtempSync(join(tmpdir(), 'cic-prometheus-'));
     const port = await freePort();
     const target = (url: string) => new URL(url).host;

@@ -18,7 +18,10 @@ export function allRenderings(): { name: string; objects: K8sObject[] }[] {
   ];
 }
 
-/** A command on PATH (or the given env variable), or undefined: optional cross-checks skip without it. */
+/** Why a cross-check that needs `command` was skipped (`npm test` prints it in its summary). */
+export const missingCommand = (command: string, envVar: string): string => `${command} not found (not on PATH, ${envVar} unset)`;
+
+/** A command on PATH (or the given env variable), or undefined: optional cross-checks skip without it, saying why. */
 export function findCommand(command: string, envVar: string): string | undefined {
   const fromEnv = process.env[envVar];
   if (fromEnv) return fromEnv;
