@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boolVar, logLevelVar, parseEnv, portVar, urlVar } from '@cic/core/lib/env';
+import { DEFAULT_INVITATION_VALID_DAYS } from '@cic/core/organizations/invitation-status';
 
 export const apiEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -84,6 +85,8 @@ export const apiEnvSchema = z.object({
   GRAPHQL_ALLOW_ARBITRARY_OPERATIONS: boolVar(true),
   /** Most usageUpdated events per second per subscriber (bursts are summed). */
   GRAPHQL_USAGE_EVENTS_PER_SECOND: z.coerce.number().int().min(1).max(50).default(4),
+  /** Days an invitation stays open for the invitee to accept (inviteMember, resendInvitation). */
+  INVITATION_VALID_DAYS: z.coerce.number().int().min(1).max(90).default(DEFAULT_INVITATION_VALID_DAYS),
   /** BullMQ key prefix of the node-lifecycle queue; the jobs worker must use the same. */
   BULLMQ_PREFIX: z.string().min(1).default('bull'),
 }).refine((c) => c.CHECKOUT_MIN_CENTS <= c.CHECKOUT_MAX_CENTS, {

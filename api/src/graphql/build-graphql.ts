@@ -51,6 +51,7 @@ export function buildGraphQL({ config, prisma, redis, keys, registry, log, billi
   const live = new LiveAuthorization({ prisma, log: gqlLog });
   const services: GraphQLServices = {
     prisma, redis, events, nodeQueue, live, nodeSnapshots: new NodeSnapshots(prisma), usageEventsPerSecond: config.GRAPHQL_USAGE_EVENTS_PER_SECOND, billing,
+    invitationValidDays: config.INVITATION_VALID_DAYS, invitationEvents: metrics.invitations,
   };
   const limits = graphqlLimitsOf(config);
   const persisted = { store: loadPersistedOperations(), allowArbitraryOperations: limits.allowArbitraryOperations };

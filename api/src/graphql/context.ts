@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@cic/core/logger';
 import type { Viewer } from '@cic/core/auth/viewer';
+import type { GraphQLMetrics } from './graphql-metrics.ts';
 import type { LiveAuthorization } from './live-authorization.ts';
 import type { LiveEvents } from './live-events.ts';
 import type { NodeSnapshots } from './node-snapshots.ts';
@@ -22,6 +23,10 @@ export interface GraphQLServices {
   nodeSnapshots: NodeSnapshots;
   /** Most usageUpdated events per second sent to one subscriber. */
   usageEventsPerSecond: number;
+  /** Days a new or resent invitation stays open (INVITATION_VALID_DAYS). */
+  invitationValidDays: number;
+  /** cic_invitations_total, by event. */
+  invitationEvents: GraphQLMetrics['invitations'];
 }
 
 /** The per-operation context (HTTP request, SSE stream or graphql-ws subscription). */

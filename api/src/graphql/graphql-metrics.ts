@@ -14,6 +14,10 @@ export function createGraphQLMetrics(registry: Registry) {
     laggingSubscribers: new Counter({
       name: 'cic_graphql_subscribers_dropped_total', help: 'Subscriptions ended because the subscriber fell too many events behind.', registers: [registry],
     }),
+    invitations: new Counter({
+      name: 'cic_invitations_total', help: 'Invitation events: created, resent, accepted, declined, canceled.',
+      labelNames: ['event'] as const, registers: [registry],
+    }),
     closedForAuth: new Counter({
       name: 'cic_graphql_ws_auth_closes_total', help: 'WebSockets closed because the key was revoked or the session expired.',
       labelNames: ['reason'] as const, registers: [registry],

@@ -44,6 +44,7 @@ beforeAll(async () => {
   const services = {
     prisma, redis: null as never, events: null as never, nodeQueue: null as never, usageEventsPerSecond: 4,
     live: new LiveAuthorization({ prisma, log }), nodeSnapshots: new NodeSnapshots(prisma),
+    invitationValidDays: 7, invitationEvents: createGraphQLMetrics(new Registry()).invitations,
   } satisfies GraphQLServices;
   yoga = createGraphQLYoga({
     services, keys, sessionSecret: SECRET, production: false, log, metrics: createGraphQLMetrics(new Registry()),

@@ -42,14 +42,16 @@ describe('internal auth adapter routes', () => {
     expect(memberships[0]!.organization.billingAccount).not.toBeNull();
   });
 
-  it('createUser joins the organization of a pending invitation instead, with the invited role', async () => {
+  it('createUser with a pending invitation still gets an organization of their own; the invitation stays pending', async () => {
     const org = await prisma.organization.create({ data: { name: 'Acme', slug: 'acme-invite' } });
     await prisma.invitation.create({ data: { organizationId: org.id, email: 'bob@example.com', role: 'ADMIN', expiresAt: new Date(Date.now() + 86_400_000) } });
-    const { body } = await call<Envelope<UserJson>>('createUser', { email: 'bob@example.com' });
+    const { body } = await call<Envelope<UserJson>>('createUser', { email: 'Bob@Example.com' });
     const memberships = await prisma.membership.findMany({ where: { userId: body.result.id } });
-    expect(memberships).toEqual([expect.objectContaining({ organizationId: org.id, role: 'ADMIN' })]);
+    expect(memberships).toEqual([expect.objectContaining({ role: 'OWNER' })]);
+    expect(memberships[0]!.organizationId).not.toBe(org.id);
     const inv = await prisma.invitation.findFirstOrThrow({ where: { email: 'bob@example.com' } });
-    expect(inv.acceptedAt).not.toBeNull();
+    expect(inv).toMatchObject({ acceptedAt: null, declinedAt: null });
+    expect(await prisma.membership.count({ where: { organizationId: org.id } })).toBe(0);
   });
 
   it('looks users up by id, email and linked account; updates them', async () => {

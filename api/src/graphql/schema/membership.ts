@@ -13,17 +13,3 @@ builder.prismaNode('Membership', {
     organization: t.relation('organization'),
   }),
 });
-
-builder.prismaNode('Invitation', {
-  id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, organization: readableOrganizations(ctx.viewer) }),
-  authScopes: (inv) => ({ orgAdmin: inv.organizationId }),
-  fields: (t) => ({
-    email: t.exposeString('email'),
-    role: t.expose('role', { type: OrgRoleEnum }),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
-    acceptedAt: t.expose('acceptedAt', { type: 'DateTime', nullable: true, description: 'Set at once when the invited email already had an account.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    organization: t.relation('organization'),
-  }),
-});

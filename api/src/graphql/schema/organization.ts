@@ -19,9 +19,12 @@ export const OrganizationRef = builder.prismaNode('Organization', {
       description: "The caller's role here (API keys act as MEMBER; null for platform admins who are not members).",
       resolve: (org, _args, ctx) => roleIn(ctx.viewer, org.id),
     }),
-    members: t.relation('memberships', { query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } }),
+    members: t.relation('memberships', {
+      description: 'Members: people who accepted an invitation (or created the organization). Pending invitees are not members.',
+      query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+    }),
     invitations: t.relation('invitations', {
-      description: 'Pending and accepted invitations (owners and admins; null with an error for others).',
+      description: 'Invitations not cancelled, newest first, whatever their status (owners and admins; null with an error for others).',
       nullable: true,
       authScopes: (org) => ({ orgAdmin: org.id }),
       query: { orderBy: { createdAt: 'desc' }, take: 100 },

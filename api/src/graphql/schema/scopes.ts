@@ -33,6 +33,14 @@ export async function manageMembershipScope(ctx: GraphQLContext, membershipId: s
   return { orgAdmin: m.organizationId };
 }
 
+/** The same for an invitation by id. */
+export async function manageInvitationScope(ctx: GraphQLContext, invitationId: string) {
+  requireAuthenticated(ctx);
+  const inv = await ctx.prisma.invitation.findFirst({ where: { id: invitationId, organization: readableOrganizations(ctx.viewer) }, select: { organizationId: true } });
+  if (!inv) throw notFound('Invitation');
+  return { orgAdmin: inv.organizationId };
+}
+
 /** The audit actor and request id every mutation passes to its service. */
 export function auditOf(ctx: GraphQLContext) {
   const v = ctx.viewer;

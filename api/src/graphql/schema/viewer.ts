@@ -1,6 +1,8 @@
 import type { Viewer } from '@cic/core/auth/viewer';
 import { roleIn } from '@cic/core/auth/viewer';
+import { pendingInvitationsOf } from '@cic/core/organizations/invitation-status';
 import { builder } from '../builder.ts';
+import { ReceivedInvitationRef } from './invitation.ts';
 import { OrgRoleEnum } from './scalars.ts';
 import { readableOrganizations } from './tenant.ts';
 
@@ -27,6 +29,16 @@ const ViewerRef = builder.objectRef<AuthenticatedViewer>('Viewer').implement({
       description: "The user's memberships, oldest first (empty for API keys).",
       resolve: (query, v, _args, ctx) =>
         v.kind === 'user' ? ctx.prisma.membership.findMany({ ...query, where: { userId: v.userId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }) : [],
+    }),
+    invitations: t.prismaField({
+      type: [ReceivedInvitationRef],
+      description: "Invitations to the user's email still open to accept or decline, newest first (empty for API keys).",
+      resolve: async (query, v, _args, ctx) => {
+        if (v.kind !== 'user') return [];
+        const user = await ctx.prisma.user.findUnique({ where: { id: v.userId }, select: { email: true } });
+        if (!user) return [];
+        return ctx.prisma.invitation.findMany({ ...query, where: pendingInvitationsOf(user.email), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 100 });
+      },
     }),
     organizations: t.prismaField({
       type: ['Organization'],
