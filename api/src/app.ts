@@ -1,6 +1,6 @@
 import { createPrismaClient, type PrismaClient } from '@cic/db';
 import type { Redis } from 'ioredis';
-import type { ApiConfig } from './config.ts';
+import { platformRateLimitsOf, type ApiConfig } from './config.ts';
 import { registerHealthRoutes } from './http/health-routes.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { Router } from './http/router.ts';
@@ -40,7 +40,7 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
   registerInternalAuthRoutes(router, { prisma, registry: metrics.registry, secret: config.INTERNAL_AUTH_SECRET });
   const billing = buildBilling({ settings: config, prisma, connectRedis: () => createRedis(config.REDIS_URL, log), registry: metrics.registry, log });
   registerStripeWebhookRoute(router, { prisma, redis, metrics: billing.metrics, webhookSecret: billing.webhookSecret });
-  const keys = new KeyAuthenticator({ prisma, subscriber: createRedis(config.REDIS_URL, log), log });
+  const keys = new KeyAuthenticator({ prisma, subscriber: createRedis(config.REDIS_URL, log), log, platformLimits: platformRateLimitsOf(config) });
   const inference = buildInference({
     settings: config, prisma, redis, connectRedis: (options) => createRedis(config.REDIS_URL, log, options), keys, registry: metrics.registry, log,
     creditGate: creditGate ?? billing.creditGate,

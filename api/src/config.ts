@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boolVar, logLevelVar, parseEnv, portVar, urlVar } from '@cic/core/lib/env';
+import type { PlatformRateLimits } from '@cic/core/api-keys/rate-limit-ceilings';
 import { DEFAULT_INVITATION_VALID_DAYS } from '@cic/core/organizations/invitation-status';
 
 export const apiEnvSchema = z.object({
@@ -43,6 +44,10 @@ export const apiEnvSchema = z.object({
   RATE_LIMIT_DEFAULT_RPM: z.coerce.number().int().min(1).default(600),
   /** Tokens (prompt + completion) per minute for keys without their own limit. */
   RATE_LIMIT_DEFAULT_TPM: z.coerce.number().int().min(1).default(1_000_000),
+  /** Ceiling on any key's requests per minute in organizations without their own (set by platform admins). */
+  RATE_LIMIT_MAX_RPM: z.coerce.number().int().min(1).max(2_147_483_647).default(6_000),
+  /** Ceiling on any key's tokens per minute in organizations without their own (set by platform admins). */
+  RATE_LIMIT_MAX_TPM: z.coerce.number().int().min(1).max(2_147_483_647).default(10_000_000),
   /** Milliseconds to wait for Redis before the rate limiter fails open. */
   RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().min(1).default(250),
   /** Run the usage writer (Redis stream → usage_records) in this process. */
@@ -91,8 +96,20 @@ export const apiEnvSchema = z.object({
   BULLMQ_PREFIX: z.string().min(1).default('bull'),
 }).refine((c) => c.CHECKOUT_MIN_CENTS <= c.CHECKOUT_MAX_CENTS, {
   path: ['CHECKOUT_MAX_CENTS'], message: 'must be at least CHECKOUT_MIN_CENTS',
+}).refine((c) => c.RATE_LIMIT_DEFAULT_RPM <= c.RATE_LIMIT_MAX_RPM, {
+  path: ['RATE_LIMIT_MAX_RPM'], message: 'must be at least RATE_LIMIT_DEFAULT_RPM',
+}).refine((c) => c.RATE_LIMIT_DEFAULT_TPM <= c.RATE_LIMIT_MAX_TPM, {
+  path: ['RATE_LIMIT_MAX_TPM'], message: 'must be at least RATE_LIMIT_DEFAULT_TPM',
 });
 
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
+
+/** The platform's rate-limit defaults and ceilings, as the key services and the limiter take them. */
+export const platformRateLimitsOf = (config: Pick<ApiConfig, 'RATE_LIMIT_DEFAULT_RPM' | 'RATE_LIMIT_DEFAULT_TPM' | 'RATE_LIMIT_MAX_RPM' | 'RATE_LIMIT_MAX_TPM'>): PlatformRateLimits => ({
+  defaultRpm: config.RATE_LIMIT_DEFAULT_RPM,
+  defaultTpm: config.RATE_LIMIT_DEFAULT_TPM,
+  maxRpm: config.RATE_LIMIT_MAX_RPM,
+  maxTpm: config.RATE_LIMIT_MAX_TPM,
+});
 
 export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiConfig => parseEnv(apiEnvSchema, env);

@@ -4,7 +4,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import type { ApiConfig } from '../config.ts';
+import { platformRateLimitsOf, type ApiConfig } from '../config.ts';
 import type { Router } from '../http/router.ts';
 import { createRedis } from '@cic/core/lib/redis';
 import type { TopicPayloads } from '@cic/core/lib/topics';
@@ -50,7 +50,7 @@ export function buildGraphQL({ config, prisma, redis, keys, registry, log, billi
   nodeQueue.on('error', () => undefined);
   const live = new LiveAuthorization({ prisma, log: gqlLog });
   const services: GraphQLServices = {
-    prisma, redis, events, nodeQueue, live, nodeSnapshots: new NodeSnapshots(prisma), usageEventsPerSecond: config.GRAPHQL_USAGE_EVENTS_PER_SECOND, billing,
+    prisma, redis, events, nodeQueue, live, nodeSnapshots: new NodeSnapshots(prisma), usageEventsPerSecond: config.GRAPHQL_USAGE_EVENTS_PER_SECOND, rateLimits: platformRateLimitsOf(config), billing,
     invitationValidDays: config.INVITATION_VALID_DAYS, invitationEvents: metrics.invitations,
   };
   const limits = graphqlLimitsOf(config);

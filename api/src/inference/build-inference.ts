@@ -58,7 +58,7 @@ export function buildInference({ settings, prisma, redis, connectRedis, keys, re
 
   async function listModels(req: IncomingMessage, res: ServerResponse, state: { headers: Record<string, string> }): Promise<void> {
     const key = await authenticateRequest(req, keys);
-    const decision = await rateLimiter.acquire(key.id, { rpm: key.rpmLimit ?? settings.RATE_LIMIT_DEFAULT_RPM, tpm: key.tpmLimit ?? settings.RATE_LIMIT_DEFAULT_TPM }, 0);
+    const decision = await rateLimiter.acquire(key.id, key.limits, 0);
     state.headers = decision.headers;
     if (!decision.allowed) {
       throw new AppError('RATE_LIMITED', 'Rate limit reached for requests per minute.', { detail: 'rate_limit_exceeded', headers: { 'retry-after': String(decision.retryAfterSeconds) } });

@@ -51,7 +51,7 @@ export async function handleCompletion(kind: CompletionKind, deps: InferenceDeps
   state.modelLabel = modelLabel;
   const reserved = promptEstimate + maxCompletionTokens(body, settings.INFERENCE_DEFAULT_MAX_TOKENS);
 
-  const limits = { rpm: key.rpmLimit ?? settings.RATE_LIMIT_DEFAULT_RPM, tpm: key.tpmLimit ?? settings.RATE_LIMIT_DEFAULT_TPM };
+  const limits = key.limits;
   const admission = deps.rateLimiter.acquire(key.id, limits, reserved);
   // A key far from its limits is dispatched while the limiter answers; the answer is awaited before the
   // first byte goes back to the client (and a refusal aborts the upstream call). Others wait here.

@@ -21,6 +21,7 @@ let orgId: string;
 let ownerToken: string;
 const queries: string[] = [];
 const log = pino({ level: 'silent' });
+const RATE_LIMITS = { defaultRpm: 600, defaultTpm: 1_000_000, maxRpm: 6_000, maxTpm: 10_000_000 };
 
 beforeAll(async () => {
   world = await createGraphQLWorld();
@@ -40,9 +41,9 @@ beforeAll(async () => {
     await world.prisma.membership.create({ data: { userId: u.id, organizationId: orgId } });
     await world.key(orgId);
   }
-  keys = new KeyAuthenticator({ prisma, subscriber: new Redis(world.redis.url), log });
+  keys = new KeyAuthenticator({ prisma, subscriber: new Redis(world.redis.url), log, platformLimits: RATE_LIMITS });
   const services = {
-    prisma, redis: null as never, events: null as never, nodeQueue: null as never, usageEventsPerSecond: 4,
+    prisma, redis: null as never, events: null as never, nodeQueue: null as never, usageEventsPerSecond: 4, rateLimits: RATE_LIMITS,
     live: new LiveAuthorization({ prisma, log }), nodeSnapshots: new NodeSnapshots(prisma),
     invitationValidDays: 7, invitationEvents: createGraphQLMetrics(new Registry()).invitations,
   } satisfies GraphQLServices;

@@ -2,17 +2,20 @@ import type { ApiKey } from '@cic/db';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
 import type { ApiKeyScope, KeyActionContext } from './key-action-options.ts';
 import { generateKey } from './key-format.ts';
+import { assertWithinCeilings, organizationLimitsOf, type PlatformRateLimits } from './rate-limit-ceilings.ts';
 
 export interface CreateApiKeyOptions extends KeyActionContext {
   organizationId: string;
   name: string;
   /** @defaultValue ['inference'] */
   scopes?: ApiKeyScope[];
-  /** Requests per minute; null = the platform default. */
+  /** Requests per minute, at most the organization's ceiling; null = the organization's default. */
   rpmLimit?: number | null;
-  /** Tokens per minute; null = the platform default. */
+  /** Tokens per minute, at most the organization's ceiling; null = the organization's default. */
   tpmLimit?: number | null;
   expiresAt?: Date | null;
+  /** The platform's defaults and ceilings (for organizations without their own). */
+  platformLimits: PlatformRateLimits;
 }
 
 /**
@@ -20,9 +23,10 @@ export interface CreateApiKeyOptions extends KeyActionContext {
  * Nothing is published: no instance can have a new key cached.
  */
 export async function createApiKey(options: CreateApiKeyOptions): Promise<{ apiKey: ApiKey; secret: string }> {
-  const { prisma, actor, requestId, organizationId, name, scopes = ['inference'], rpmLimit = null, tpmLimit = null, expiresAt = null } = options;
+  const { prisma, actor, requestId, organizationId, name, scopes = ['inference'], rpmLimit = null, tpmLimit = null, expiresAt = null, platformLimits } = options;
   const generated = generateKey();
   const apiKey = await prisma.$transaction(async (tx) => {
+    assertWithinCeilings({ rpmLimit, tpmLimit }, await organizationLimitsOf(tx, organizationId), platformLimits);
     const created = await tx.apiKey.create({
       data: {
         organizationId, name, scopes: [...new Set(scopes)], rpmLimit, tpmLimit, expiresAt,

@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { channelOf, type TopicPayloads } from '../lib/topics.ts';
 import { keyMatchesHash, parseKey } from './key-format.ts';
+import { effectiveKeyLimits, ORGANIZATION_RATE_LIMITS_SELECT, type OrganizationRateLimits, type PlatformRateLimits } from './rate-limit-ceilings.ts';
 
 /** What a request knows about the key that authenticated it. */
 export interface AuthenticatedKey {
@@ -11,12 +12,28 @@ export interface AuthenticatedKey {
   organizationId: string;
   prefix: string;
   scopes: string[];
+  /**
+   * What the rate limiter enforces: the key's own limits (or its organization's defaults), never above its
+   * organization's ceilings. The ceilings are cached with the key, so no request waits on Postgres for them.
+   */
+  limits: { rpm: number; tpm: number };
+}
+
+interface CachedKey {
+  id: string;
+  organizationId: string;
+  prefix: string;
+  scopes: string[];
   rpmLimit: number | null;
   tpmLimit: number | null;
+  organization: OrganizationRateLimits;
+  secretHash: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
 }
 
 interface CacheEntry {
-  key: (AuthenticatedKey & { secretHash: string; expiresAt: Date | null; revokedAt: Date | null }) | null;
+  key: CachedKey | null;
   fetchedAt: number;
 }
 
@@ -25,6 +42,8 @@ export interface KeyAuthenticatorOptions {
   /** A connection this class may put in subscriber mode (pass `redis.duplicate()`). */
   subscriber: Redis;
   log: Logger;
+  /** The platform's rate-limit defaults and ceilings (RATE_LIMIT_*), for organizations without their own. */
+  platformLimits: PlatformRateLimits;
   /**
    * How long a looked-up key is trusted without asking the database. Revocations do not wait for it:
    * they arrive over pub/sub within milliseconds on every instance.
@@ -48,13 +67,15 @@ const invalid = () =>
 
 /**
  * Verifies `cic_…` API keys: lookup by prefix, constant-time hash check, revoked/expired refused.
- * Keys are cached in-process; `apiKeyChanged` events (revoke, rotate, limit changes) evict them on
- * every instance at once. `last_used_at` is batched instead of written per request.
+ * Keys are cached in-process with their organization's rate-limit ceilings; `apiKeyChanged` events
+ * (revoke, rotate, limit changes, and one per key of an organization whose ceilings change) evict them
+ * on every instance at once. `last_used_at` is batched instead of written per request.
  */
 export class KeyAuthenticator {
   readonly #prisma: PrismaClient;
   readonly #subscriber: Redis;
   readonly #log: Logger;
+  readonly #platformLimits: PlatformRateLimits;
   readonly #cacheTtlMs: number;
   readonly #negativeTtlMs: number;
   readonly #cache = new Map<string, CacheEntry>();
@@ -63,10 +84,11 @@ export class KeyAuthenticator {
   #subscribed = false;
   readonly #flushTimer: NodeJS.Timeout;
 
-  constructor({ prisma, subscriber, log, cacheTtlMs = 30_000, negativeTtlMs = 2_000, lastUsedFlushMs = 10_000 }: KeyAuthenticatorOptions) {
+  constructor({ prisma, subscriber, log, platformLimits, cacheTtlMs = 30_000, negativeTtlMs = 2_000, lastUsedFlushMs = 10_000 }: KeyAuthenticatorOptions) {
     this.#prisma = prisma;
     this.#subscriber = subscriber;
     this.#log = log;
+    this.#platformLimits = platformLimits;
     this.#cacheTtlMs = cacheTtlMs;
     this.#negativeTtlMs = negativeTtlMs;
     this.#flushTimer = setInterval(() => void this.flushLastUsed(), lastUsedFlushMs);
@@ -129,7 +151,10 @@ export class KeyAuthenticator {
       throw new AppError('UNAUTHENTICATED', 'This API key has expired.', { detail: 'invalid_api_key' });
     }
     this.#lastUsed.set(key.id, new Date());
-    return { id: key.id, organizationId: key.organizationId, prefix: key.prefix, scopes: key.scopes, rpmLimit: key.rpmLimit, tpmLimit: key.tpmLimit };
+    return {
+      id: key.id, organizationId: key.organizationId, prefix: key.prefix, scopes: key.scopes,
+      limits: effectiveKeyLimits(key, key.organization, this.#platformLimits),
+    };
   }
 
   async #lookup(prefix: string): Promise<CacheEntry> {
@@ -142,7 +167,10 @@ export class KeyAuthenticator {
       pending = this.#prisma.apiKey
         .findUnique({
           where: { prefix },
-          select: { id: true, organizationId: true, prefix: true, scopes: true, rpmLimit: true, tpmLimit: true, secretHash: true, expiresAt: true, revokedAt: true },
+          select: {
+            id: true, organizationId: true, prefix: true, scopes: true, rpmLimit: true, tpmLimit: true, secretHash: true, expiresAt: true, revokedAt: true,
+            organization: { select: ORGANIZATION_RATE_LIMITS_SELECT },
+          },
         })
         .then((key) => {
           const entry = { key, fetchedAt: Date.now() };

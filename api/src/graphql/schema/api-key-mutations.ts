@@ -20,8 +20,8 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
       description: `Any of ${API_KEY_SCOPES.join(', ')}; default inference.`,
       validate: { schema: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length) },
     }),
-    rpmLimit: t.int({ required: false, validate: limit }),
-    tpmLimit: t.int({ required: false, validate: limit }),
+    rpmLimit: t.int({ required: false, validate: limit, description: "At most the organization's ceiling (Organization.rateLimits); null = the organization's default." }),
+    tpmLimit: t.int({ required: false, validate: limit, description: "At most the organization's ceiling (Organization.rateLimits); null = the organization's default." }),
     expiresAt: t.field({ type: 'DateTime', required: false }),
   }),
 });
@@ -29,8 +29,8 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
 const UpdateApiKeyLimitsInput = builder.inputType('UpdateApiKeyLimitsInput', {
   fields: (t) => ({
     id: t.id(),
-    rpmLimit: t.int({ required: false, validate: limit, description: 'null = platform default; omitted = unchanged.' }),
-    tpmLimit: t.int({ required: false, validate: limit, description: 'null = platform default; omitted = unchanged.' }),
+    rpmLimit: t.int({ required: false, validate: limit, description: "At most the organization's ceiling; null = the organization's default; omitted = unchanged." }),
+    tpmLimit: t.int({ required: false, validate: limit, description: "At most the organization's ceiling; null = the organization's default; omitted = unchanged." }),
   }),
 });
 
@@ -45,6 +45,7 @@ builder.mutationFields((t) => ({
       const { apiKey, secret } = await createApiKey({
         ...auditOf(ctx), prisma: ctx.prisma, redis: ctx.redis, organizationId: String(input.organizationId), name: input.name.trim(),
         scopes: (input.scopes ?? undefined) as ApiKeyScope[] | undefined, rpmLimit: input.rpmLimit ?? null, tpmLimit: input.tpmLimit ?? null, expiresAt: input.expiresAt ?? null,
+        platformLimits: ctx.rateLimits,
       });
       ctx.log.info({ keyId: apiKey.id, organizationId: apiKey.organizationId }, 'api key created');
       return { secret, apiKeyId: apiKey.id };
@@ -63,11 +64,11 @@ builder.mutationFields((t) => ({
   }),
   rotateApiKey: t.field({
     type: ApiKeySecretPayload,
-    description: 'Replaces a key by a new one (same name, scopes, limits) and revokes the old one.',
+    description: "Replaces a key by a new one (same name, scopes, limits; a limit above the organization's ceiling becomes the ceiling) and revokes the old one.",
     args: { id: t.arg.id() },
     authScopes: (_root, { id }, ctx) => manageApiKeyScope(ctx, String(id)),
     resolve: async (_root, { id }, ctx) => {
-      const { apiKey, secret } = await rotateApiKey({ ...auditOf(ctx), prisma: ctx.prisma, redis: ctx.redis, keyId: String(id) });
+      const { apiKey, secret } = await rotateApiKey({ ...auditOf(ctx), prisma: ctx.prisma, redis: ctx.redis, keyId: String(id), platformLimits: ctx.rateLimits });
       ctx.log.info({ keyId: id, newKeyId: apiKey.id }, 'api key rotated');
       return { secret, apiKeyId: apiKey.id };
     },
@@ -78,7 +79,7 @@ builder.mutationFields((t) => ({
     authScopes: (_root, { input }, ctx) => manageApiKeyScope(ctx, String(input.id)),
     resolve: async (query, _root, { input }, ctx) => {
       const keyId = String(input.id);
-      await updateApiKeyLimits({ ...auditOf(ctx), prisma: ctx.prisma, redis: ctx.redis, keyId, rpmLimit: input.rpmLimit, tpmLimit: input.tpmLimit });
+      await updateApiKeyLimits({ ...auditOf(ctx), prisma: ctx.prisma, redis: ctx.redis, keyId, rpmLimit: input.rpmLimit, tpmLimit: input.tpmLimit, platformLimits: ctx.rateLimits });
       return ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id: keyId } });
     },
   }),

@@ -3,6 +3,7 @@ import { builder } from '../builder.ts';
 import './scalars.ts';
 import './user.ts';
 import './organization.ts';
+import './organization-limits.ts';
 import './membership.ts';
 import './invitation.ts';
 import './api-key.ts';
