@@ -1,6 +1,7 @@
 // The body of `npm start`: local Postgres/Redis when no URLs are given, migrations, bootstrap, then the
-// API, the job workers and the dashboard as child processes. Ctrl-C / SIGTERM stops everything it started.
-import { spawn, type ChildProcess } from 'node:child_process';
+// API, the job workers and the dashboard as child processes, supervised once the platform is up (a
+// crashed child comes back on the same port). Ctrl-C / SIGTERM stops everything it started, each once
+// and in order: the API, workers and dashboard drain first, then Redis and Postgres stop.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -10,8 +11,11 @@ import { ConfigError, logLevelVar, parseEnv, portVar, urlVar } from '@cic/core/l
 import { KEY_PATTERN } from '@cic/core/api-keys/key-format';
 import { bootstrapPlatform } from '@cic/core/bootstrap/bootstrap-platform';
 import { DEFAULT_MODELS } from '@cic/core/bootstrap/default-models';
-import { startPostgres } from './lib/postgres.mjs';
-import { startRedis } from './lib/redis.mjs';
+import { startPostgres, type LocalPostgres } from './lib/postgres.mjs';
+import { startRedis, type LocalRedis } from './lib/redis.mjs';
+import { spawnService, stopChild } from './lib/spawn-service.mjs';
+import { stopSignalHandler, watchParent } from './lib/stop-signals.ts';
+import { SupervisedProcess, type Started } from './lib/supervised-process.ts';
 import { waitForHttp } from './lib/wait-http.mjs';
 import { ensureWebBuilt } from './lib/web-build.mjs';
 import { devSecrets } from '../web/scripts/dev-secrets.ts';
@@ -30,59 +34,98 @@ const launcherSchema = z.object({
   BOOTSTRAP_ADMIN_EMAIL: z.string().email('expected an email address').default('admin@cic.local'),
   BOOTSTRAP_API_KEY: z.string().regex(KEY_PATTERN, 'expected a CIC key: cic_<12 letters/digits>_<32 letters/digits>').optional(),
   LOG_LEVEL: logLevelVar,
+  // The API's and the workers' own drain time; the launcher kills what is left this + 15 s after a stop.
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive('expected a positive number of seconds').default(30),
 });
 
-type Stop = () => Promise<void>;
-const stops: Stop[] = [];
-const children: ChildProcess[] = [];
-let stopping = false;
+/** Drain and clean-up time the children get after their grace period, before the launcher kills them. */
+const STOP_MARGIN_SECONDS = 15;
+let stopTimeoutSeconds = 30 + STOP_MARGIN_SECONDS;
+/** Stopped after `apps`: the API and the workers still write to Redis and Postgres while they drain. */
+const infra: SupervisedProcess[] = [];
+const apps: SupervisedProcess[] = [];
+let stopping: Promise<never> | undefined;
 
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
     say('stopping…');
-    await Promise.all(children.map((c) => new Promise<void>((done) => {
-      if (c.exitCode !== null || c.signalCode !== null) return done();
-      c.once('exit', () => done());
-      c.kill('SIGTERM');
-    })));
-    for (const stop of stops.reverse()) await stop().catch(() => {});
+    const deadline = setTimeout(() => {
+      say(`still running after ${stopTimeoutSeconds} s: killing ${running().join(', ')}`);
+      kill();
+    }, stopTimeoutSeconds * 1000);
+    await Promise.all(apps.map((p) => p.stop()));
+    await Promise.all(infra.map((p) => p.stop()));
+    clearTimeout(deadline);
     say('stopped');
-  }
-  process.exit(code);
+    process.exit(code);
+  })();
+  return stopping;
 }
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
 
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  children.push(child);
-  child.once('exit', (code, signal) => {
-    if (stopping) return;
-    say(`${name} exited unexpectedly (${signal ?? `code ${code}`}): stopping the platform`);
-    void shutdown(code || 1);
+const running = () => [...apps, ...infra].filter((p) => p.running).map((p) => p.name);
+const kill = () => { for (const p of [...apps, ...infra]) p.kill(); };
+
+const onStopSignal = stopSignalHandler({
+  stop: () => void shutdown(0),
+  remind: () => say(`still stopping: waiting for ${running().join(', ') || 'clean-up'} to finish in-flight work (once more to kill them now)`),
+  force: () => {
+    say(`killing ${running().join(', ')}`);
+    kill();
+  },
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onStopSignal);
+// Under `npm start`, npm runs us through `sh -c`, which may die of a SIGTERM without passing it on.
+if (process.env.npm_lifecycle_event) {
+  watchParent(() => {
+    say('the process that started npm start exited');
+    void shutdown(0);
   });
-  return child;
+}
+
+function supervised(group: SupervisedProcess[], name: string, start: () => Promise<Started>): SupervisedProcess {
+  const p = new SupervisedProcess({
+    name,
+    start,
+    say,
+    onFatal: (reason) => {
+      say(`${reason}: stopping the platform`);
+      void shutdown(1);
+    },
+  });
+  group.push(p);
+  return p;
+}
+
+/** A Node child in its own process group (see spawnService), stopped with one SIGTERM. */
+function nodeChild(args: string[], env: NodeJS.ProcessEnv): () => Promise<Started> {
+  return async () => {
+    const child = spawnService(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    return { child, stop: () => stopChild(child, 'SIGTERM') };
+  };
 }
 
 async function main(): Promise<void> {
   const env = parseEnv(launcherSchema);
+  stopTimeoutSeconds = env.SHUTDOWN_GRACE_SECONDS + STOP_MARGIN_SECONDS;
   const dataDir = resolve(root, env.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
 
+  // Local servers restart on the port they first got, so the URLs the children hold stay valid.
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
-    const pg = await startPostgres({ dir: join(dataDir, 'postgres'), log: say });
-    stops.push(pg.stop);
-    databaseUrl = pg.url;
-    say(`PostgreSQL (local, data in ${env.DATA_DIR}/postgres) on port ${pg.port}`);
+    let server: LocalPostgres | undefined;
+    const postgres = supervised(infra, 'postgres', async () => (server = await startPostgres({ dir: join(dataDir, 'postgres'), port: server?.port, log: say })));
+    await postgres.start();
+    databaseUrl = server!.url;
+    say(`PostgreSQL (local, data in ${env.DATA_DIR}/postgres) on port ${server!.port} (pid ${postgres.pid})`);
   }
   let redisUrl = env.REDIS_URL;
   if (!redisUrl) {
-    const redis = await startRedis({ dir: join(dataDir, 'redis'), log: say });
-    stops.push(redis.stop);
-    redisUrl = redis.url;
-    say(`Redis (local) on port ${redis.port}`);
+    let server: LocalRedis | undefined;
+    const redis = supervised(infra, 'redis', async () => (server = await startRedis({ dir: join(dataDir, 'redis'), port: server?.port, log: say })));
+    await redis.start();
+    redisUrl = server!.url;
+    say(`Redis (local, append-only file in ${env.DATA_DIR}/redis, fsync every second) on port ${server!.port} (pid ${redis.pid})`);
   }
 
   const { applied } = await deployMigrations({ databaseUrl });
@@ -103,11 +146,15 @@ async function main(): Promise<void> {
   const webUrl = `http://${env.HOST}:${env.WEB_PORT}`;
   // Dashboard sign-in: secrets shared by the API and the dashboard (generated once into DATA_DIR unless set).
   const secrets = devSecrets(join(dataDir, 'secrets.json'), process.env);
-  startChild('api', [...tsx, 'api/src/main.ts'], { ...shared, ...secrets, PORT: String(env.PORT), PUBLIC_WEB_URL: process.env.PUBLIC_WEB_URL ?? webUrl });
   // The workers launch one local simulated node for the default model (same path as the launchNode mutation).
   const localNode = (process.env.LOCAL_NODE_AT_BOOT ?? 'true') === 'true';
-  startChild('jobs', [...tsx, 'jobs/src/main.ts'], { ...shared, JOBS_PORT: String(env.JOBS_PORT), LOCAL_NODE_AT_BOOT: String(localNode) });
-  startChild('web', ['web/build/index.js'], { ...shared, ...secrets, PORT: String(env.WEB_PORT), ORIGIN: webUrl, API_URL: apiUrl, PUBLIC_API_URL: process.env.PUBLIC_API_URL ?? apiUrl });
+  supervised(apps, 'api', nodeChild([...tsx, 'api/src/main.ts'], { ...shared, ...secrets, PORT: String(env.PORT), PUBLIC_WEB_URL: process.env.PUBLIC_WEB_URL ?? webUrl }));
+  supervised(apps, 'jobs', nodeChild([...tsx, 'jobs/src/main.ts'], { ...shared, JOBS_PORT: String(env.JOBS_PORT), LOCAL_NODE_AT_BOOT: String(localNode) }));
+  supervised(apps, 'web', nodeChild(['web/build/index.js'], { ...shared, ...secrets, PORT: String(env.WEB_PORT), ORIGIN: webUrl, API_URL: apiUrl, PUBLIC_API_URL: process.env.PUBLIC_API_URL ?? apiUrl }));
+  for (const app of apps) {
+    await app.start();
+    say(`${app.name} started (pid ${app.pid})`);
+  }
 
   await waitForHttp(`${apiUrl}/readyz`, { timeoutMs: 60_000 });
   await waitForHttp(webUrl, { timeoutMs: 60_000 });
@@ -116,6 +163,9 @@ async function main(): Promise<void> {
     await waitForModel(apiUrl, apiKey, DEFAULT_MODELS[0]!.name);
   }
 
+  // Until now a child that exits stops start-up (a configuration error shows at once); from here on,
+  // crashed children are restarted.
+  for (const p of [...infra, ...apps]) p.supervise();
   console.log([
     '',
     'CIC is running.',
@@ -150,6 +200,7 @@ async function waitForModel(apiUrl: string, apiKey: string, model: string, timeo
 }
 
 main().catch(async (err: unknown) => {
+  if (stopping) return; // start-up cut short by a stop: its errors are expected
   console.error(err instanceof ConfigError ? `[start] ${err.message}` : err);
   await shutdown(1);
 });

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-// `npm start`: installs what is missing, then hands over to scripts/platform.ts (which needs tsx).
-// Only Node built-ins here, because node_modules may not exist yet.
-import { spawn } from 'node:child_process';
+// `npm start`: installs what is missing, then runs scripts/platform.ts in this same process (with tsx's
+// loader), so the launcher is one process that handles every stop signal itself. Only Node built-ins
+// before that, because node_modules may not exist yet.
+import { aptLockTimeoutSeconds } from './lib/system-packages.mjs';
 import { ensureInstalled } from './lib/ensure-installed.mjs';
 
+try {
+  aptLockTimeoutSeconds(); // a bad value fails now, not when a package turns out to be missing
+} catch (err) {
+  console.error(`[start] ${err.message}`);
+  process.exit(1);
+}
 ensureInstalled({ log: (m) => console.log(`[start] ${m}`) });
-
-const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/platform.ts', ...process.argv.slice(2)], { stdio: 'inherit' });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+await import('tsx');
+await import('./platform.ts');
