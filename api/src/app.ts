@@ -8,6 +8,7 @@ import { createHttpServer } from './http/server.ts';
 import { buildGraphQL } from './graphql/build-graphql.ts';
 import { registerStripeWebhookRoute } from './http/stripe-webhook-route.ts';
 import { registerInternalAuthRoutes } from './internal-auth/register-internal-auth-routes.ts';
+import { createSignInThrottle } from './internal-auth/sign-in-throttle.ts';
 import { buildInference } from './inference/build-inference.ts';
 import type { CreditGate } from '@cic/core/billing/credit-gate';
 import { createRedis } from '@cic/core/lib/redis';
@@ -37,7 +38,12 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
   let shuttingDown = false;
 
   registerHealthRoutes(router, { prisma, redis, registry: metrics.registry, isShuttingDown: () => shuttingDown });
-  registerInternalAuthRoutes(router, { prisma, registry: metrics.registry, secret: config.INTERNAL_AUTH_SECRET });
+  registerInternalAuthRoutes(router, {
+    prisma, registry: metrics.registry, secret: config.INTERNAL_AUTH_SECRET,
+    throttle: createSignInThrottle({
+      redis, prefix: config.INFERENCE_REDIS_PREFIX, perEmail: config.SIGNIN_LINKS_PER_EMAIL, perClient: config.SIGNIN_LINKS_PER_CLIENT, windowSeconds: config.SIGNIN_LINK_WINDOW_SECONDS,
+    }),
+  });
   const billing = buildBilling({ settings: config, prisma, connectRedis: () => createRedis(config.REDIS_URL, log), registry: metrics.registry, log });
   registerStripeWebhookRoute(router, { prisma, redis, metrics: billing.metrics, webhookSecret: billing.webhookSecret });
   const keys = new KeyAuthenticator({ prisma, subscriber: createRedis(config.REDIS_URL, log), log, platformLimits: platformRateLimitsOf(config) });

@@ -17,10 +17,16 @@ export const apiEnvSchema = z.object({
   TRUST_PROXY: boolVar(false),
   /** Shared secret for the dashboard's Auth.js adapter calls (POST /internal/auth/*); unset = routes off. */
   INTERNAL_AUTH_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  /** Magic sign-in links one email address may be sent per window (docs/security.md). */
+  SIGNIN_LINKS_PER_EMAIL: z.coerce.number().int().min(1).default(5),
+  /** Magic sign-in links one client address (IPv6: its /64) may ask for per window, whatever the emails. */
+  SIGNIN_LINKS_PER_CLIENT: z.coerce.number().int().min(1).default(30),
+  /** Length of the sign-in link windows, in seconds. */
+  SIGNIN_LINK_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   // Inference API (/v1): see docs/inference.md.
   /** Largest accepted /v1 request body, in bytes (413 above). */
   INFERENCE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
-  /** Prefix of the inference keys in Redis (rate-limit windows, usage stream). */
+  /** Prefix of the inference keys in Redis (rate-limit windows, usage stream) and of the sign-in link counters. */
   INFERENCE_REDIS_PREFIX: z.string().min(1).default('cic:'),
   /** Milliseconds to open a TCP connection to a vLLM node. */
   INFERENCE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(2_000),

@@ -3,6 +3,8 @@ declare global {
     interface Locals {
       /** The signed-in user's id (usr_…), or null. Set on every request by hooks.server.ts. */
       userId: string | null;
+      /** Set when a call to the API's /internal/auth routes found the API unreachable during this request. */
+      authApiUnavailable?: boolean;
     }
     interface Error {
       message: string;

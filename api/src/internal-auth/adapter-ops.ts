@@ -1,4 +1,5 @@
-import type { PrismaClient, User } from '@cic/db';
+import { createHash } from 'node:crypto';
+import type { PrismaClient, Session, User } from '@cic/db';
 import { z } from 'zod';
 import { AppError } from '@cic/core/errors';
 import { provisionUser } from './provision-user.ts';
@@ -15,6 +16,15 @@ export interface AdapterUserJson {
 const toAdapterUser = (u: User | null): AdapterUserJson | null => (u
   ? { id: u.id, email: u.email, name: u.name, image: u.image, emailVerified: u.emailVerified?.toISOString() ?? null }
   : null);
+
+/**
+ * Sessions are stored by the SHA-256 of their token: the cookie holds the token, the database only its
+ * digest, so reading the sessions table does not hand out live sessions.
+ */
+const tokenDigest = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** The session shape Auth.js expects (AdapterSession), with the caller's token (never the stored digest). */
+const toAdapterSession = (s: Session, sessionToken: string) => ({ sessionToken, userId: s.userId, expires: s.expires.toISOString() });
 
 const date = z.coerce.date();
 const nullableDate = date.nullish();
@@ -34,6 +44,10 @@ const schemas = {
   }),
   createVerificationToken: z.object({ identifier: str, token: str, expires: date }),
   useVerificationToken: z.object({ identifier: str, token: str }),
+  createSession: z.object({ sessionToken: str, userId: str, expires: date }),
+  getSessionAndUser: z.object({ sessionToken: str }),
+  updateSession: z.object({ sessionToken: str, expires: date.optional() }),
+  deleteSession: z.object({ sessionToken: str }),
 } as const;
 
 export type AdapterOp = keyof typeof schemas;
@@ -91,6 +105,30 @@ export async function runAdapterOp(prisma: PrismaClient, op: AdapterOp, body: un
       if (!found) return null;
       const { count } = await prisma.verificationToken.deleteMany({ where: d });
       return count === 1 ? { identifier: found.identifier, token: found.token, expires: found.expires.toISOString() } : null;
+    }
+    case 'createSession': {
+      const d = schemas.createSession.parse(body);
+      // The user's expired sessions go now: rows of abandoned sign-ins stay bounded without a sweeper.
+      await prisma.session.deleteMany({ where: { userId: d.userId, expires: { lt: new Date() } } });
+      const session = await prisma.session.create({ data: { sessionToken: tokenDigest(d.sessionToken), userId: d.userId, expires: d.expires } });
+      return toAdapterSession(session, d.sessionToken);
+    }
+    case 'getSessionAndUser': {
+      const { sessionToken } = schemas.getSessionAndUser.parse(body);
+      const found = await prisma.session.findUnique({ where: { sessionToken: tokenDigest(sessionToken) }, include: { user: true } });
+      return found ? { session: toAdapterSession(found, sessionToken), user: toAdapterUser(found.user) } : null;
+    }
+    case 'updateSession': {
+      const { sessionToken, expires } = schemas.updateSession.parse(body);
+      const where = { sessionToken: tokenDigest(sessionToken) };
+      if (expires) await prisma.session.updateMany({ where, data: { expires } });
+      const session = await prisma.session.findUnique({ where });
+      return session ? toAdapterSession(session, sessionToken) : null;
+    }
+    case 'deleteSession': {
+      // Sign-out: the row goes, so a copy of the cookie stops working at once.
+      await prisma.session.deleteMany({ where: { sessionToken: tokenDigest(schemas.deleteSession.parse(body).sessionToken) } });
+      return null;
     }
   }
 }

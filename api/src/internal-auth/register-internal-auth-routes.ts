@@ -2,10 +2,12 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { PrismaClient } from '@cic/db';
 import { Counter, type Registry } from 'prom-client';
+import { z } from 'zod';
 import { AppError } from '@cic/core/errors';
 import { sendJson } from '../http/respond.ts';
 import type { Router } from '../http/router.ts';
 import { ADAPTER_OPS, runAdapterOp, type AdapterOp } from './adapter-ops.ts';
+import type { SignInThrottle } from './sign-in-throttle.ts';
 
 /** The header carrying the secret shared between the dashboard server and the API. */
 export const INTERNAL_AUTH_HEADER = 'x-cic-internal-auth';
@@ -16,7 +18,13 @@ export interface InternalAuthRouteOptions {
   registry: Registry;
   /** INTERNAL_AUTH_SECRET; the routes answer 404 when it is unset, so nothing is exposed by default. */
   secret: string | undefined;
+  /** Counts magic-link requests (the `throttleSignInLink` operation). */
+  throttle: SignInThrottle;
 }
+
+/** The dashboard asks before Auth.js mints a magic link: who it is for and which client asked. */
+const throttleInput = z.object({ email: z.string().min(1).max(320), client: z.string().min(1).max(100) });
+const THROTTLE_OP = 'throttleSignInLink';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -36,16 +44,23 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 /**
- * POST /internal/auth/<op>: the Auth.js adapter of the dashboard, over HTTP. Only the dashboard's
- * server knows the shared secret; the browser never talks to these routes.
+ * POST /internal/auth/<op>: the Auth.js adapter of the dashboard, over HTTP, and the magic-link
+ * throttle it consults. Only the dashboard's server knows the shared secret; the browser never talks
+ * to these routes.
  */
-export function registerInternalAuthRoutes(router: Router, { prisma, registry, secret }: InternalAuthRouteOptions): void {
+export function registerInternalAuthRoutes(router: Router, { prisma, registry, secret, throttle }: InternalAuthRouteOptions): void {
   if (!secret) return;
   const expected = digest(secret);
   const requests = new Counter({
     name: 'cic_internal_auth_requests_total',
     help: 'Auth.js adapter calls from the dashboard, by operation and outcome.',
     labelNames: ['op', 'outcome'] as const,
+    registers: [registry],
+  });
+  const signInLinks = new Counter({
+    name: 'cic_signin_link_requests_total',
+    help: 'Magic sign-in links asked for, by outcome (allowed, or which limit refused it).',
+    labelNames: ['outcome'] as const,
     registers: [registry],
   });
   router.on('POST', '/internal/auth/*', async (req, res, ctx) => {
@@ -55,6 +70,17 @@ export function registerInternalAuthRoutes(router: Router, { prisma, registry, s
     if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) {
       requests.inc({ op: 'unknown', outcome: 'unauthenticated' });
       throw new AppError('UNAUTHENTICATED', 'missing or wrong internal auth secret');
+    }
+    if (op === THROTTLE_OP) {
+      const parsed = throttleInput.safeParse(await readJson(req));
+      if (!parsed.success) throw new AppError('BAD_REQUEST', `invalid ${op} input: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+      const decision = await throttle.take(parsed.data);
+      const outcome = decision.allowed ? 'allowed' : `limited_by_${decision.limitedBy}`;
+      signInLinks.inc({ outcome });
+      requests.inc({ op, outcome: 'ok' });
+      if (!decision.allowed) ctx.log.warn({ limitedBy: decision.limitedBy, client: parsed.data.client, retryAfterSeconds: decision.retryAfterSeconds }, 'sign-in link refused: too many requests');
+      sendJson(res, 200, { result: decision });
+      return;
     }
     if (!(ADAPTER_OPS as string[]).includes(op)) {
       requests.inc({ op: 'unknown', outcome: 'not_found' });

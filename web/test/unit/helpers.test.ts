@@ -38,10 +38,20 @@ describe('dashboard env', () => {
     const bad = webEnvSchema.safeParse({ AUTH_SECRET: 'short' });
     expect(bad.success).toBe(false);
     const names = bad.error!.issues.map((i) => i.path.join('.'));
-    expect(names).toEqual(expect.arrayContaining(['AUTH_SECRET', 'SESSION_TOKEN_SECRET', 'INTERNAL_AUTH_SECRET']));
-    const ok = webEnvSchema.parse({ AUTH_SECRET: S, SESSION_TOKEN_SECRET: S, INTERNAL_AUTH_SECRET: S });
+    expect(names).toEqual(expect.arrayContaining(['ORIGIN', 'AUTH_SECRET', 'SESSION_TOKEN_SECRET', 'INTERNAL_AUTH_SECRET']));
+    const ok = webEnvSchema.parse({ ORIGIN: 'https://cic.example.com/', AUTH_SECRET: S, SESSION_TOKEN_SECRET: S, INTERNAL_AUTH_SECRET: S });
+    expect(ok.ORIGIN).toBe('https://cic.example.com');
     expect(ok).toMatchObject({ API_URL: 'http://127.0.0.1:4000', EMAIL_FROM: 'CIC <no-reply@cic.local>', AUTH_SESSION_MAX_AGE_SECONDS: 604800 });
     expect(ok.EMAIL_SERVER).toBeUndefined();
+  });
+
+  it('security: the public URL is ORIGIN alone, an origin without path, and Auth.js\'s AUTH_URL is refused', () => {
+    const base = { AUTH_SECRET: S, SESSION_TOKEN_SECRET: S, INTERNAL_AUTH_SECRET: S };
+    const issues = (env: Record<string, string>) => webEnvSchema.safeParse({ ...base, ...env }).error?.issues.map((i) => i.path.join('.')) ?? [];
+    expect(issues({ ORIGIN: 'https://cic.example.com/dashboard' })).toEqual(['ORIGIN']);
+    expect(issues({ ORIGIN: 'ftp://cic.example.com' })).toEqual(['ORIGIN']);
+    expect(issues({ ORIGIN: 'https://cic.example.com', AUTH_URL: 'https://elsewhere.example' })).toEqual(['AUTH_URL']);
+    expect(issues({ ORIGIN: 'https://cic.example.com', ADDRESS_HEADER: 'X-Forwarded-For', XFF_DEPTH: '2' })).toEqual([]);
   });
 });
 

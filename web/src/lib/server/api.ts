@@ -37,7 +37,11 @@ export async function sessionTokenFor(userId: string, ttlSeconds = 300): Promise
  */
 export async function gql<T>(event: Pick<RequestEvent, 'locals' | 'fetch' | 'url' | 'cookies'>, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const userId = event.locals.userId;
-  if (!userId) redirect(303, '/signin');
+  if (!userId) {
+    // hooks.server.ts lets a request without a user this far only when the API missed the session lookup.
+    if (event.locals.authApiUnavailable) throw new ApiUnavailableError(`The API at ${apiUrl()} did not answer the session lookup.`);
+    redirect(303, '/signin');
+  }
   const token = await sessionTokenFor(userId, 60);
   let res: Response;
   try {

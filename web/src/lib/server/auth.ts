@@ -1,9 +1,11 @@
 import { SvelteKitAuth, type SvelteKitAuthConfig } from '@auth/sveltekit';
 import Google from '@auth/sveltekit/providers/google';
 import type { Provider } from '@auth/sveltekit/providers';
-import { httpAdapter } from './auth-adapter';
+import type { RequestEvent } from '@sveltejs/kit';
+import { httpAdapter, internalAuthCaller } from './auth-adapter';
 import { config } from './config';
 import { magicLinkSender } from './magic-link-mailer';
+import { sameOriginRedirect } from './safe-redirect';
 
 /** Sign-in providers from the environment: Google and/or a generic OIDC issuer when configured, email always. */
 function providers(): Provider[] {
@@ -39,27 +41,46 @@ export const signInProviders = () => providers().map((p) => {
   return { id: resolved.id, name: resolved.name, type: resolved.type };
 });
 
-const authConfig = (): SvelteKitAuthConfig => {
+interface ThrottleDecision { allowed: boolean; retryAfterSeconds: number }
+
+const authConfig = (event: RequestEvent): SvelteKitAuthConfig => {
   const c = config();
+  // A failed call tells the hooks that "no session" may only mean "the API did not answer".
+  const api = { apiUrl: c.API_URL, secret: c.INTERNAL_AUTH_SECRET, onUnavailable: () => void (event.locals.authApiUnavailable = true) };
+  const call = internalAuthCaller(api);
   return {
     secret: c.AUTH_SECRET,
+    // Auth.js builds its own URLs (magic links, callbacks) from the Host and X-Forwarded-* headers;
+    // hooks.server.ts has already pinned those to ORIGIN, which is what makes trusting them safe.
     trustHost: true,
-    adapter: httpAdapter({ apiUrl: c.API_URL, secret: c.INTERNAL_AUTH_SECRET }),
+    adapter: httpAdapter(api),
     providers: providers(),
-    // JWT sessions: the cookie carries the signed-in user id; every request still checks it (hooks.server.ts).
-    session: { strategy: 'jwt', maxAge: c.AUTH_SESSION_MAX_AGE_SECONDS },
+    // Database sessions: the cookie holds a random token, the API keeps its digest; signing out deletes
+    // the row, so a copied cookie stops working at once (docs/security.md).
+    session: { strategy: 'database', maxAge: c.AUTH_SESSION_MAX_AGE_SECONDS },
     pages: { signIn: '/signin', verifyRequest: '/signin/check-email', error: '/signin' },
     logger: {
       error: (e) => console.error(JSON.stringify({ level: 'error', msg: 'auth error', error: e.message, type: e.name })),
       warn: (code) => console.warn(JSON.stringify({ level: 'warn', msg: 'auth warning', code })),
     },
     callbacks: {
-      session({ session, token }) {
-        if (token.sub) session.user.id = token.sub;
+      /**
+       * Before a magic link is minted (every way in: the form action and Auth.js's own POST route),
+       * the API counts it per email and per client. The answer is the same whether the account exists.
+       */
+      async signIn({ user, email }) {
+        if (!email?.verificationRequest) return true;
+        const decision = await call<ThrottleDecision>('throttleSignInLink', { email: user.email ?? '', client: event.getClientAddress() });
+        if (decision.allowed) return true;
+        return `/signin?${new URLSearchParams({ error: 'RateLimited', retryAfter: String(decision.retryAfterSeconds) })}`;
+      },
+      redirect: ({ url }) => sameOriginRedirect(url, c.ORIGIN),
+      session({ session, user }) {
+        session.user.id = user.id;
         return session;
       },
     },
   };
 };
 
-export const { handle: authHandle, signIn, signOut } = SvelteKitAuth(async () => authConfig());
+export const { handle: authHandle, signIn, signOut } = SvelteKitAuth(async (event) => authConfig(event));

@@ -1,5 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { signIn, signInProviders } from '$lib/server/auth';
+import { safeRedirectPath } from '$lib/server/safe-redirect';
 import type { Actions, PageServerLoad } from './$types';
 
 /** Auth.js error codes worth explaining (the rest get a generic line). */
@@ -10,16 +11,21 @@ const ERRORS: Record<string, string> = {
   Configuration: 'Sign-in is misconfigured on the server. Check the dashboard log.',
 };
 
-const safeRedirect = (to: string | null) => (to && to.startsWith('/') && !to.startsWith('//') ? to : '/');
+/** The magic-link throttle's refusal, with the wait it reported (?retryAfter=seconds). */
+function rateLimited(retryAfter: string | null): string {
+  const seconds = Number(retryAfter);
+  const minutes = Number.isFinite(seconds) && seconds > 0 ? Math.min(Math.ceil(seconds / 60), 24 * 60) : 1;
+  return `Too many sign-in links were asked for. Wait ${minutes} minute${minutes === 1 ? '' : 's'}, then try again, or use a link already sent.`;
+}
 
 export const load: PageServerLoad = async ({ locals, url }) => {
-  const redirectTo = safeRedirect(url.searchParams.get('redirectTo') ?? url.searchParams.get('callbackUrl'));
+  const redirectTo = safeRedirectPath(url.searchParams.get('redirectTo') ?? url.searchParams.get('callbackUrl'));
   if (locals.userId) redirect(303, redirectTo);
   const code = url.searchParams.get('error');
   return {
     providers: signInProviders().filter((p) => p.type !== 'email'),
     redirectTo,
-    error: code ? ERRORS[code] ?? `Sign-in failed (${code}). Try again.` : null,
+    error: code === 'RateLimited' ? rateLimited(url.searchParams.get('retryAfter')) : code ? ERRORS[code] ?? `Sign-in failed (${code}). Try again.` : null,
   };
 };
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createPrismaClient, type PrismaClient } from '@cic/db';
 import { createTestDatabase, testRedis, type TestDatabase } from '@cic/db/testing';
 import { bootstrapPlatform } from '@cic/core/bootstrap/bootstrap-platform';
@@ -19,7 +19,12 @@ const secret = (name: string) => `e2e-${name}-0123456789abcdefghijklmnopqrstuvwx
  * workers as child processes, the built dashboard (`node web/build/index.js`), a local SMTP server
  * for magic links and a local OpenID provider standing in for Google.
  */
-export async function startStack() {
+export interface StackOptions {
+  /** Extra environment for the API (e.g. lower sign-in link limits). */
+  apiEnv?: Record<string, string>;
+}
+
+export async function startStack({ apiEnv = {} }: StackOptions = {}) {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => {});
@@ -43,7 +48,7 @@ export async function startStack() {
     // Locked to the persisted operations: every page, action and live view the tests go through proves
     // the dashboard sends only operations that `npm run persisted-operations` registered.
     const api: Child = await startNode('api', ['--import', 'tsx', 'api/src/main.ts'], {
-      ...shared, PORT: '0', SHUTDOWN_GRACE_SECONDS: '2', GRAPHQL_ALLOW_ARBITRARY_OPERATIONS: 'false',
+      ...shared, PORT: '0', SHUTDOWN_GRACE_SECONDS: '2', GRAPHQL_ALLOW_ARBITRARY_OPERATIONS: 'false', ...apiEnv,
     }, (o) => o.includes('api listening'));
     stops.push(api.stop);
     const apiUrl = /"url":"(http:\/\/[^"]+)"[^\n]*api listening/.exec(api.output())?.[1];
@@ -83,6 +88,21 @@ export async function startStack() {
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/**
+ * A session cookie value for `userId`, made the way Auth.js makes one at sign-in: a random token
+ * stored through the API's internal auth route (which keeps only its digest).
+ */
+export async function createSessionCookie(stack: Stack, userId: string, expires: Date): Promise<string> {
+  const sessionToken = randomBytes(32).toString('hex');
+  const res = await fetch(`${stack.apiUrl}/internal/auth/createSession`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-cic-internal-auth': stack.secrets.INTERNAL_AUTH_SECRET },
+    body: JSON.stringify({ sessionToken, userId, expires }),
+  });
+  if (!res.ok) throw new Error(`createSession answered ${res.status}: ${await res.text()}`);
+  return sessionToken;
+}
 
 /**
  * A simulated vLLM node registered directly as READY (provider STATIC), so tests of keys and usage
