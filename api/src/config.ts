@@ -96,6 +96,26 @@ export const apiEnvSchema = z.object({
   GRAPHQL_ALLOW_ARBITRARY_OPERATIONS: boolVar(true),
   /** Most usageUpdated events per second per subscriber (bursts are summed). */
   GRAPHQL_USAGE_EVENTS_PER_SECOND: z.coerce.number().int().min(1).max(50).default(4),
+  /** Largest /graphql request body (HTTP and SSE), in bytes; 413 above, read no further. */
+  GRAPHQL_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Largest graphql-ws message, in bytes; the socket is closed above. */
+  GRAPHQL_MAX_WS_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(65_536),
+  /** Introspection and field suggestions for authenticated callers; unset = on outside production, off in production. */
+  GRAPHQL_INTROSPECTION: z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' }).optional(),
+  /** GraphiQL at GET /graphql (served locally, no CDN); unset = on outside production, off in production. */
+  GRAPHQL_GRAPHIQL: z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' }).optional(),
+  /** Browser origins allowed to call /graphql cross-origin (comma-separated); unset = the origin of PUBLIC_WEB_URL. */
+  GRAPHQL_CORS_ORIGINS: z.string().optional(),
+  /** Subscriptions open at once on one graphql-ws socket. */
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(25),
+  /** Subscriptions open at once per API key or user, across API instances (graphql-ws and SSE). */
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_VIEWER: z.coerce.number().int().min(1).default(100),
+  /** Subscriptions open at once per organization (all its keys and users), across API instances. */
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_ORGANIZATION: z.coerce.number().int().min(1).default(500),
+  /** Operation cost points per API key or user per minute (docs/graphql.md#rate-limits). */
+  GRAPHQL_RATE_LIMIT_POINTS_PER_MINUTE: z.coerce.number().int().min(10).default(2_000),
+  /** Prefix of GraphQL's Redis keys (rate-limit windows, subscription counters). */
+  GRAPHQL_REDIS_PREFIX: z.string().min(1).default('cic:gql:'),
   /** Days an invitation stays open for the invitee to accept (inviteMember, resendInvitation). */
   INVITATION_VALID_DAYS: z.coerce.number().int().min(1).max(90).default(DEFAULT_INVITATION_VALID_DAYS),
   /** BullMQ key prefix of the node-lifecycle queue; the jobs worker must use the same. */

@@ -6,7 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { DocumentNode, ExecutionArgs } from 'graphql';
 import { GraphQLError } from './graphql-js.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AppError } from '@cic/core/errors';
+import { AppError, ERROR_CODES } from '@cic/core/errors';
 import type { Logger } from '@cic/core/logger';
 import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import { authenticateViewer } from '@cic/core/auth/authenticate-viewer';
@@ -15,6 +15,7 @@ import type { GraphQLServices } from './context.ts';
 import type { GraphQLYoga } from './create-yoga.ts';
 import type { GraphQLMetrics } from './graphql-metrics.ts';
 import { type PersistedOperationsPolicy, resolveOperation } from './persisted-operations.ts';
+import { subscriptionLimitError } from './subscription-limits.ts';
 
 /** Close codes clients see (graphql-ws reserves 4400–4499 for the server's reasons). */
 export const WS_CLOSE = { unauthorized: 4401, forbidden: 4403 } as const;
@@ -42,10 +43,16 @@ export interface AttachGraphQLWsOptions {
   persisted: PersistedOperationsPolicy;
   log: Logger;
   /**
-   * Largest incoming WebSocket message, in bytes.
+   * Largest incoming WebSocket message, in bytes (GRAPHQL_MAX_WS_MESSAGE_BYTES); larger ones close the socket.
    * @defaultValue 65536
    */
   maxPayloadBytes?: number;
+  /**
+   * Operations in flight on one socket, subscriptions included (GRAPHQL_MAX_SUBSCRIPTIONS_PER_SOCKET);
+   * the caps per key/user and organization are use-subscription-limits.ts's.
+   * @defaultValue 25
+   */
+  maxSubscriptionsPerSocket?: number;
 }
 
 /**
@@ -53,7 +60,7 @@ export interface AttachGraphQLWsOptions {
  * connection_init (`connectionParams.authorization`, as the HTTP header would be); a revoked key or
  * an expired session token closes the socket (4403 / 4401), and every event is re-authorized anyway.
  */
-export function attachGraphQLWs({ server, yoga, services, keys, sessionSecret, metrics, persisted, log, maxPayloadBytes = 65_536 }: AttachGraphQLWsOptions) {
+export function attachGraphQLWs({ server, yoga, services, keys, sessionSecret, metrics, persisted, log, maxPayloadBytes = 65_536, maxSubscriptionsPerSocket = 25 }: AttachGraphQLWsOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes });
   const byKey = new Map<string, Set<WebSocket>>();
 
@@ -115,9 +122,15 @@ export function attachGraphQLWs({ server, yoga, services, keys, sessionSecret, m
       onSubscribe: async (ctx, _id, payload) => {
         const state = ctx.extra.state;
         if (!state) return ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        // graphql-ws has already registered this one: refuse it with an error, the socket's others go on.
+        if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerSocket) {
+          metrics.subscriptionsRefused.inc({ limit: 'socket' });
+          const refusal = subscriptionLimitError('socket', maxSubscriptionsPerSocket);
+          return [new GraphQLError(refusal.message, { extensions: { code: ERROR_CODES[refusal.code].graphql, limit: 'socket' } })];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload,
-          requestId: state.requestId, log: log.child({ requestId: state.requestId, transport: 'ws' }), wsViewer: state.viewer,
+          requestId: state.requestId, log: log.child({ requestId: state.requestId, transport: 'ws' }), viewer: state.viewer,
         });
         let document: DocumentNode;
         try {

@@ -15,11 +15,13 @@ import { attachGraphQLWs } from './attach-graphql-ws.ts';
 import type { GraphQLServices } from './context.ts';
 import { createGraphQLYoga } from './create-yoga.ts';
 import { createGraphQLMetrics } from './graphql-metrics.ts';
-import { graphqlLimitsOf, sessionSecretOf } from './graphql-settings.ts';
+import { CostBudget } from './cost-budget.ts';
+import { graphqlExposureOf, graphqlLimitsOf, graphqlQuotasOf, sessionSecretOf } from './graphql-settings.ts';
 import { LiveAuthorization } from './live-authorization.ts';
 import { LiveEvents } from './live-events.ts';
 import { NodeSnapshots } from './node-snapshots.ts';
 import { loadPersistedOperations } from './persisted-operations.ts';
+import { SubscriptionLimits } from './subscription-limits.ts';
 
 export interface BuildGraphQLOptions {
   config: ApiConfig;
@@ -55,8 +57,15 @@ export function buildGraphQL({ config, prisma, redis, keys, registry, log, billi
   };
   const limits = graphqlLimitsOf(config);
   const persisted = { store: loadPersistedOperations(), allowArbitraryOperations: limits.allowArbitraryOperations };
+  const exposure = graphqlExposureOf(config);
+  const quotas = graphqlQuotasOf(config);
+  const budget = new CostBudget({ redis, prefix: quotas.redisPrefix, pointsPerMinute: quotas.pointsPerMinute, log: gqlLog });
+  const subscriptionLimits = new SubscriptionLimits({
+    redis, prefix: quotas.redisPrefix, maxPerViewer: quotas.maxSubscriptionsPerViewer, maxPerOrganization: quotas.maxSubscriptionsPerOrganization,
+    log: gqlLog, onRefused: (limit) => metrics.subscriptionsRefused.inc({ limit }),
+  });
   const yoga = createGraphQLYoga({
-    services, keys, sessionSecret, limits, production: config.NODE_ENV === 'production', log: gqlLog, metrics, persisted,
+    services, keys, sessionSecret, limits, exposure, budget, subscriptionLimits, log: gqlLog, metrics, persisted,
   });
   let ws: ReturnType<typeof attachGraphQLWs> | null = null;
   let keyEvents: AsyncIterator<TopicPayloads['apiKeyChanged']> | null = null;
@@ -80,14 +89,19 @@ export function buildGraphQL({ config, prisma, redis, keys, registry, log, billi
     },
     /** Serves graphql-ws on the API's HTTP server. */
     attach(server: Server): void {
-      ws = attachGraphQLWs({ server, yoga, services, keys, sessionSecret, metrics, persisted, log: gqlLog });
+      ws = attachGraphQLWs({
+        server, yoga, services, keys, sessionSecret, metrics, persisted, log: gqlLog,
+        maxPayloadBytes: exposure.maxWsMessageBytes, maxSubscriptionsPerSocket: quotas.maxSubscriptionsPerSocket,
+      });
     },
     start(): void {
+      subscriptionLimits.start();
       void followKeyChanges().catch((err: unknown) => gqlLog.error({ err }, 'apiKeyChanged listener stopped'));
     },
     async stop(): Promise<void> {
       live.shutdown();
       await ws?.close();
+      await subscriptionLimits.stop();
       await keyEvents?.return?.();
       await nodeQueue.close();
       publishClient.disconnect();

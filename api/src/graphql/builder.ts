@@ -7,7 +7,8 @@ import { AppError } from '@cic/core/errors';
 import { canManageOrganization, canReadOrganization, isPlatformAdmin } from '@cic/core/auth/viewer';
 import type { GraphQLContext } from './context.ts';
 import { getDatamodel, type default as PrismaTypes } from './generated/pothos-prisma-types.ts';
-import { decodeGlobalId, encodeGlobalId } from './global-id.ts';
+import { Prisma } from '@cic/db';
+import { decodeGlobalId, encodeGlobalId, UNKNOWN_TYPENAME } from './global-id.ts';
 
 /** Largest `first`/`last` any connection accepts (bigger values are refused, see use-pagination-limit.ts). */
 export const MAX_PAGE_SIZE = 100;
@@ -73,7 +74,19 @@ export const builder = new SchemaBuilder<{
     decodeGlobalID: decodeGlobalId,
     nodeTypeOptions: { description: 'An object with a global id (the database id, which carries a type prefix such as org_ or key_).' },
     pageInfoTypeOptions: {},
-    nodeQueryOptions: {},
+    nodeQueryOptions: {
+      // The documented answer for an id that names nothing this viewer may see, whatever its type or
+      // tenant: null, not an error (Pothos's loaders use findUniqueOrThrow, which throws P2025 then).
+      resolve: async (_root, { id }, _ctx, _info, resolveNode) => {
+        if (id.typename === UNKNOWN_TYPENAME) return null;
+        try {
+          return await resolveNode(id);
+        } catch (err) {
+          if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025') return null;
+          throw err;
+        }
+      },
+    },
     // `nodes` is the compute-node list; the relay plural lookup is not needed.
     nodesQueryOptions: false,
   },

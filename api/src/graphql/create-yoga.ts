@@ -1,29 +1,36 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import { NoSchemaIntrospectionCustomRule } from './graphql-js.ts';
-import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
-import { AppError, ERROR_CODES } from '@cic/core/errors';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { createYoga, type CORSOptions } from 'graphql-yoga';
 import type { Logger } from '@cic/core/logger';
 import { authenticateViewer } from '@cic/core/auth/authenticate-viewer';
 import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import type { Viewer } from '@cic/core/auth/viewer';
 import { MAX_PAGE_SIZE } from './builder.ts';
 import type { GraphQLContext, GraphQLServices } from './context.ts';
-import type { GraphQLLimits } from './graphql-settings.ts';
-import { type GraphQLMetrics, useOperationMetrics } from './graphql-metrics.ts';
+import type { CostBudget } from './cost-budget.ts';
+import type { GraphQLExposure, GraphQLLimits } from './graphql-settings.ts';
+import type { GraphQLMetrics } from './graphql-metrics.ts';
 import { createMaskError } from './mask-error.ts';
+import type { PersistedOperationsPolicy } from './persisted-operations.ts';
 import { schema } from './schema/index.ts';
-import { useCsrfPrevention } from './use-csrf-prevention.ts';
+import type { SubscriptionLimits } from './subscription-limits.ts';
+import { useAuthentication } from './use-authentication.ts';
+import { useCostRateLimit } from './use-cost-rate-limit.ts';
+import { useDisableIntrospection } from './use-disable-introspection.ts';
+import { useOperationMetrics } from './use-operation-metrics.ts';
 import { usePaginationLimit } from './use-pagination-limit.ts';
-import { type PersistedOperationsPolicy, usePersistedOperations } from './persisted-operations.ts';
-import { useSharedSubscriptionExecution } from './shared-subscription-execution.ts';
+import { usePersistedOperations } from './use-persisted-operations.ts';
+import { useRejectNulCharacters } from './use-reject-nul-characters.ts';
 import { useRequestId } from './use-request-id.ts';
+import { useSharedSubscriptionExecution } from './use-shared-subscription-execution.ts';
+import { useSubscriptionLimits } from './use-subscription-limits.ts';
 
 /** What the HTTP route (or the WebSocket server) hands Yoga for each operation. */
 export interface GraphQLServerContext {
   requestId: string;
   log: Logger;
-  /** Set by the WebSocket server, which authenticated the connection in connection_init. */
-  wsViewer?: Viewer;
+  /** The authenticated caller: set by use-authentication.ts (HTTP, SSE) or the WebSocket server (connection_init). */
+  viewer?: Viewer;
 }
 
 export interface CreateYogaOptions {
@@ -31,64 +38,77 @@ export interface CreateYogaOptions {
   keys: KeyAuthenticator;
   sessionSecret: string;
   limits: GraphQLLimits;
-  production: boolean;
+  exposure: GraphQLExposure;
+  /** Per key/user cost budget (use-cost-rate-limit.ts). */
+  budget: CostBudget;
+  /** Per key/user and per organization subscription caps. */
+  subscriptionLimits: SubscriptionLimits;
   log: Logger;
   metrics: GraphQLMetrics;
   /** Which operations run (attach-graphql-ws.ts applies the same policy to WebSocket subscribes). */
   persisted: PersistedOperationsPolicy;
 }
 
-const useDisableIntrospection = (): Plugin => ({
-  onValidate({ addValidationRule }) {
-    addValidationRule(NoSchemaIntrospectionCustomRule);
-  },
-});
+/** Headers a browser page on an allowed origin may send, and read back. */
+const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'accept', 'x-organization-id', 'x-request-id', 'x-graphql-client'];
+const CORS_EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
 
-/** The Yoga instance: schema, authentication into the context, hardening and error masking. */
-export function createGraphQLYoga({ services, keys, sessionSecret, limits, production, log, metrics, persisted }: CreateYogaOptions) {
+/** CORS for the configured origins only; any other origin gets no CORS header, so its browser refuses. */
+function corsFor(origins: readonly string[]) {
+  return (request: Request): CORSOptions => {
+    const origin = request.headers.get('origin');
+    if (!origin || !origins.includes(origin)) return false;
+    return { origin: [origin], credentials: true, methods: ['GET', 'POST'], allowedHeaders: CORS_REQUEST_HEADERS, exposedHeaders: CORS_EXPOSED_HEADERS, maxAge: 600 };
+  };
+}
+
+/** The Yoga instance: schema, authentication before the body is read, hardening, quotas and error masking. */
+export function createGraphQLYoga({ services, keys, sessionSecret, limits, exposure, budget, subscriptionLimits, log, metrics, persisted }: CreateYogaOptions) {
   const armor = new EnvelopArmor({
     maxDepth: { n: limits.maxDepth },
     maxAliases: { n: limits.maxAliases },
     maxDirectives: { n: limits.maxDirectives },
     maxTokens: { n: limits.maxTokens },
     costLimit: { maxCost: limits.maxCost },
-    blockFieldSuggestion: { enabled: production },
+    // Suggestions reveal the schema as introspection does: on only when introspection is.
+    blockFieldSuggestion: { enabled: !exposure.introspection },
   });
-  // Credentials are checked before execution: a bad token is an HTTP 401/403 with the usual error shape.
-  const authFailure = (err: unknown) =>
-    err instanceof AppError
-      ? createGraphQLError(err.message, { extensions: { code: ERROR_CODES[err.code].graphql, http: { status: err.status } } })
-      : err;
   return createYoga<GraphQLServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: production ? false : { title: 'CIC GraphQL', subscriptionsProtocol: 'WS' },
+    cors: corsFor(exposure.corsOrigins),
+    // The page only: every operation it sends needs a credential (its headers tab) like any other.
+    graphiql: exposure.graphiql ? { title: 'CIC GraphQL', subscriptionsProtocol: 'WS' } : false,
+    // Yoga's default page loads GraphiQL from a CDN; this bundle is served from our own package, loaded only when enabled.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    maxRequestBodySize: exposure.maxBodyBytes,
     batching: { limit: limits.maxBatch },
-    maskedErrors: { maskError: createMaskError(log) },
+    maskedErrors: { maskError: createMaskError(log, { maxBodyBytes: exposure.maxBodyBytes }) },
     logging: log,
     plugins: [
+      useAuthentication({
+        authenticate: (request) => authenticateViewer({
+          prisma: services.prisma, keys, sessionSecret,
+          authorization: request.headers.get('authorization'), organizationId: request.headers.get('x-organization-id'),
+        }),
+      }),
       useOperationMetrics(metrics),
       ...armor.protect().plugins,
-      ...(production ? [useDisableIntrospection()] : []),
-      useCsrfPrevention(),
+      ...(exposure.introspection ? [] : [useDisableIntrospection()]),
+      // Our JSON clients never trip it; a cross-site form or GET needs the header, which forces a preflight.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-client', 'x-graphql-yoga-csrf', 'graphql-client-name'] }),
       usePaginationLimit({ max: MAX_PAGE_SIZE }),
+      useRejectNulCharacters(),
       usePersistedOperations(persisted),
       useRequestId(),
+      useCostRateLimit({ budget, metrics }),
+      useSubscriptionLimits(subscriptionLimits),
       useSharedSubscriptionExecution(),
     ],
-    context: async ({ request, requestId, log: requestLog, wsViewer }): Promise<GraphQLContext> => {
-      let viewer = wsViewer;
-      if (!viewer) {
-        try {
-          viewer = await authenticateViewer({
-            prisma: services.prisma, keys, sessionSecret,
-            authorization: request.headers.get('authorization'), organizationId: request.headers.get('x-organization-id'),
-          });
-        } catch (err) {
-          throw authFailure(err);
-        }
-      }
+    context: ({ viewer, requestId, log: requestLog }): GraphQLContext => {
+      // use-authentication.ts (or connection_init) ran first; an unauthenticated request never gets here.
+      if (!viewer) throw new Error('GraphQL context built without an authenticated viewer');
       return { ...services, viewer, requestId, log: requestLog };
     },
   });

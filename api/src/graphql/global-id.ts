@@ -1,5 +1,3 @@
-import { AppError } from '@cic/core/errors';
-
 /**
  * Database ids already carry a type prefix (`org_…`, `key_…`), so the global id is the database id
  * itself: readable in logs and URLs, and still unique across types.
@@ -20,9 +18,10 @@ const TYPE_BY_PREFIX: Readonly<Record<string, string>> = {
 
 export const encodeGlobalId = (_typename: string, id: bigint | number | string): string => String(id);
 
+/** The typename of an id whose prefix names no type: `node(id:)` answers null for it. */
+export const UNKNOWN_TYPENAME = '';
+
 export function decodeGlobalId(globalID: string): { typename: string; id: string } {
   const prefix = globalID.slice(0, globalID.indexOf('_'));
-  const typename = TYPE_BY_PREFIX[prefix];
-  if (!typename) throw new AppError('NOT_FOUND', `No object has the id "${globalID.slice(0, 64)}".`, { param: 'id' });
-  return { typename, id: globalID };
+  return { typename: Object.hasOwn(TYPE_BY_PREFIX, prefix) ? TYPE_BY_PREFIX[prefix]! : UNKNOWN_TYPENAME, id: globalID };
 }

@@ -1,5 +1,3 @@
-import { getOperationAST } from './graphql-js.ts';
-import type { Plugin } from 'graphql-yoga';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** GraphQL's Prometheus metrics (no per-tenant labels). */
@@ -18,6 +16,15 @@ export function createGraphQLMetrics(registry: Registry) {
       name: 'cic_invitations_total', help: 'Invitation events: created, resent, accepted, declined, canceled.',
       labelNames: ['event'] as const, registers: [registry],
     }),
+    subscriptionsRefused: new Counter({
+      name: 'cic_graphql_subscriptions_refused_total', help: 'Subscriptions refused because a cap was reached (per socket, key/user or organization).',
+      labelNames: ['limit'] as const, registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'cic_graphql_rate_limited_total', help: 'Operations refused by the cost budget: budget spent, or costing more than a whole budget (too_costly).',
+      labelNames: ['reason'] as const, registers: [registry],
+    }),
+    costPoints: new Counter({ name: 'cic_graphql_cost_points_total', help: 'Cost points spent by admitted operations.', registers: [registry] }),
     closedForAuth: new Counter({
       name: 'cic_graphql_ws_auth_closes_total', help: 'WebSockets closed because the key was revoked or the session expired.',
       labelNames: ['reason'] as const, registers: [registry],
@@ -26,29 +33,3 @@ export function createGraphQLMetrics(registry: Registry) {
 }
 
 export type GraphQLMetrics = ReturnType<typeof createGraphQLMetrics>;
-
-/** Counts queries and mutations by outcome, and subscriptions as they start. */
-export function useOperationMetrics(metrics: GraphQLMetrics): Plugin {
-  return {
-    onExecute({ args }) {
-      const op = getOperationAST(args.document, args.operationName);
-      const type = op?.operation ?? 'unknown';
-      return {
-        onExecuteDone({ result }) {
-          if (Symbol.asyncIterator in result) return;
-          metrics.operations.inc({ type, outcome: result.errors?.length ? 'error' : 'ok' });
-        },
-      };
-    },
-    onSubscribe() {
-      metrics.operations.inc({ type: 'subscription', outcome: 'ok' });
-      metrics.activeSubscriptions.inc();
-      return {
-        onSubscribeResult() {
-          return { onEnd: () => metrics.activeSubscriptions.dec() };
-        },
-        onSubscribeError: () => metrics.activeSubscriptions.dec(),
-      };
-    },
-  };
-}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { createGraphQLError } from 'graphql-yoga';
 import type { GraphQLError } from './graphql-js.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -55,15 +55,3 @@ export function resolveOperation(params: OperationParams, { store, allowArbitrar
 }
 
 const refusal = (message: string, code: string): GraphQLError => createGraphQLError(message, { extensions: { code, http: { status: 400 } } });
-
-/** Applies the policy to HTTP and SSE requests (attach-graphql-ws.ts applies it to WebSocket subscribes). */
-export function usePersistedOperations(policy: PersistedOperationsPolicy): Plugin {
-  return {
-    onParams({ params, setParams }) {
-      const query = resolveOperation(params as OperationParams, policy);
-      // Yoga refuses unknown body keys: hand it a plain operation.
-      const { documentId: _documentId, ...rest } = params as typeof params & { documentId?: unknown };
-      setParams({ ...rest, query });
-    },
-  };
-}

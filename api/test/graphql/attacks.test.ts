@@ -85,11 +85,13 @@ it('refuses a huge first, also through variables', async () => {
 });
 
 it('refuses cross-site simple requests (CSRF) but not JSON or the client header', async () => {
-  const form = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query={__typename}' });
+  // With credentials, so the CSRF check (not authentication) is what refuses them.
+  const auth = { authorization: `Bearer ${token}` };
+  const form = await fetch(`${url}/graphql`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'query={__typename}' });
   expect(form.status).toBe(403);
-  const get = await fetch(`${url}/graphql?query=${encodeURIComponent('{ __typename }')}`);
+  const get = await fetch(`${url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: auth });
   expect(get.status).toBe(403);
-  const marked = await fetch(`${url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'x-graphql-client': 'test', accept: 'application/json' } });
+  const marked = await fetch(`${url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { ...auth, 'x-graphql-client': 'test', accept: 'application/json' } });
   expect(marked.status).toBe(200);
 });
 

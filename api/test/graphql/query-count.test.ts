@@ -6,6 +6,8 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createGraphQLMetrics } from '../../src/graphql/graphql-metrics.ts';
 import { createGraphQLYoga } from '../../src/graphql/create-yoga.ts';
+import { CostBudget } from '../../src/graphql/cost-budget.ts';
+import { SubscriptionLimits } from '../../src/graphql/subscription-limits.ts';
 import type { GraphQLServices } from '../../src/graphql/context.ts';
 import { LiveAuthorization } from '../../src/graphql/live-authorization.ts';
 import { NodeSnapshots } from '../../src/graphql/node-snapshots.ts';
@@ -15,6 +17,7 @@ import { createGraphQLWorld, SECRET } from './graphql-fixture.ts';
 let world: Awaited<ReturnType<typeof createGraphQLWorld>>;
 let prisma: PrismaClient;
 let keys: KeyAuthenticator;
+let quotaRedis: Redis;
 let yoga: ReturnType<typeof createGraphQLYoga>;
 let admin: string;
 let orgId: string;
@@ -47,14 +50,20 @@ beforeAll(async () => {
     live: new LiveAuthorization({ prisma, log }), nodeSnapshots: new NodeSnapshots(prisma),
     invitationValidDays: 7, invitationEvents: createGraphQLMetrics(new Registry()).invitations,
   } satisfies GraphQLServices;
+  const metrics = createGraphQLMetrics(new Registry());
+  quotaRedis = new Redis(world.redis.url);
   yoga = createGraphQLYoga({
-    services, keys, sessionSecret: SECRET, production: false, log, metrics: createGraphQLMetrics(new Registry()),
+    services, keys, sessionSecret: SECRET, log, metrics,
+    exposure: { maxBodyBytes: 1_048_576, maxWsMessageBytes: 65_536, introspection: false, graphiql: false, corsOrigins: [] },
+    budget: new CostBudget({ redis: quotaRedis, prefix: `${world.redis.prefix}gql:`, pointsPerMinute: 100_000, log }),
+    subscriptionLimits: new SubscriptionLimits({ redis: quotaRedis, prefix: `${world.redis.prefix}gql:`, maxPerViewer: 10, maxPerOrganization: 10, log, onRefused: () => undefined }),
     limits: { maxDepth: 10, maxAliases: 15, maxDirectives: 10, maxTokens: 1000, maxCost: 20000, maxBatch: 10, allowArbitraryOperations: true },
     persisted: { store: new Map() },
   });
 });
 afterAll(async () => {
   await keys.stop();
+  quotaRedis.disconnect();
   await prisma.$disconnect();
   await world.close();
 });

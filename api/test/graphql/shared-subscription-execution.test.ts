@@ -1,7 +1,7 @@
 import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { LiveEvents } from '../../src/graphql/live-events.ts';
-import { useSharedSubscriptionExecution } from '../../src/graphql/shared-subscription-execution.ts';
+import { useSharedSubscriptionExecution } from '../../src/graphql/use-shared-subscription-execution.ts';
 import type { Viewer } from '@cic/core/auth/viewer';
 
 // The plugin on a small schema, through Yoga's own subscribe: how many times the selection is executed
