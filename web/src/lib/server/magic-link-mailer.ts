@@ -1,12 +1,10 @@
-import { createTransport, type Transporter } from 'nodemailer';
+import { smtpTransport } from './smtp-transport';
 
 export interface MagicLinkMailerOptions {
   /** SMTP URL; without it the link is printed to the server log (development). */
   server: string | undefined;
   from: string;
 }
-
-let transport: Transporter | undefined;
 
 /** Sends the Auth.js sign-in link by SMTP, or logs it when no SMTP server is configured. */
 export function magicLinkSender({ server, from }: MagicLinkMailerOptions) {
@@ -15,9 +13,8 @@ export function magicLinkSender({ server, from }: MagicLinkMailerOptions) {
       console.log(JSON.stringify({ level: 'info', msg: 'magic sign-in link (EMAIL_SERVER unset, so it is logged instead of sent)', email: identifier, url }));
       return;
     }
-    transport ??= createTransport(server);
     const host = new URL(url).host;
-    await transport.sendMail({
+    await smtpTransport(server).sendMail({
       to: identifier,
       from,
       subject: `Sign in to CIC (${host})`,

@@ -9,6 +9,8 @@ export interface Viewer {
   name: string | null;
   isPlatformAdmin: boolean;
   memberships: { role: OrgRole; organization: { id: string; name: string } }[];
+  /** Invitations still open for the user to accept or decline (the layout's banner counts them). */
+  invitations: { id: string }[];
 }
 
 export const VIEWER_QUERY = /* GraphQL */ `
@@ -16,6 +18,7 @@ export const VIEWER_QUERY = /* GraphQL */ `
     viewer {
       id email name isPlatformAdmin
       memberships { role organization { id name } }
+      invitations { id }
     }
   }
 `;

@@ -1,5 +1,7 @@
 import { error, fail } from '@sveltejs/kit';
 import { actionMessage, gql, tryGql } from '$lib/server/api';
+import { config } from '$lib/server/config';
+import { invitationsUrl, sendInvitationMail } from '$lib/server/invitation-mailer';
 import { viewerContext, type ViewerContext } from '$lib/server/viewer';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -47,6 +49,22 @@ export const load: PageServerLoad = async (event) => {
   };
 };
 
+interface Invited { id: string; email: string; role: string; expiresAt: string; organization: { name: string } }
+
+/** Emails the invitee (logged without EMAIL_SERVER); the invitation stands even if the mail fails. */
+async function mailInvitation(inv: Invited, invitedBy: string): Promise<string> {
+  const c = config();
+  try {
+    await sendInvitationMail({ server: c.EMAIL_SERVER, from: c.EMAIL_FROM }, {
+      to: inv.email, organizationName: inv.organization.name, role: inv.role, invitedBy, expiresAt: new Date(inv.expiresAt), invitationsUrl: invitationsUrl(c.ORIGIN),
+    });
+    return `Invitation sent to ${inv.email}; they join once they accept it.`;
+  } catch (err) {
+    console.error(JSON.stringify({ level: 'error', msg: 'invitation email failed', invitationId: inv.id, error: err instanceof Error ? err.message : String(err) }));
+    return `Invitation created for ${inv.email}, but the email could not be sent; they see it under Invitations when they sign in.`;
+  }
+}
+
 const micros = (v: FormDataEntryValue | null) => {
   const n = Number(v);
   return Number.isFinite(n) ? String(Math.round(n * 1_000_000)) : null;
@@ -63,12 +81,18 @@ async function run(event: RequestEvent, action: string, query: string, variables
 
 export const actions: Actions = {
   invite: async (event) => {
-    const { organization } = await gate(event);
+    const { viewer, organization } = await gate(event);
     const form = await event.request.formData();
     const email = String(form.get('email') ?? '').trim();
     if (!email.includes('@')) return fail(400, { action: 'invite', ok: false, message: 'Enter the email address to invite.' });
-    return run(event, 'invite', 'mutation Invite($input: InviteMemberInput!) { inviteMember(input: $input) { id } }',
-      { input: { organizationId: organization!.id, email, role: String(form.get('role') ?? 'MEMBER') } }, `Invited ${email}; they join when they first sign in.`);
+    let invitation: Invited;
+    try {
+      invitation = (await gql<{ inviteMember: Invited }>(event, 'mutation Invite($input: InviteMemberInput!) { inviteMember(input: $input) { id email role expiresAt organization { name } } }',
+        { input: { organizationId: organization!.id, email, role: String(form.get('role') ?? 'MEMBER') } })).inviteMember;
+    } catch (err) {
+      return fail(400, { action: 'invite', ok: false, message: actionMessage(err) });
+    }
+    return { action: 'invite', ok: true, message: await mailInvitation(invitation, viewer.name ?? viewer.email) };
   },
   role: async (event) => {
     await gate(event);
