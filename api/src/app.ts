@@ -12,6 +12,7 @@ import { createSignInThrottle } from './internal-auth/sign-in-throttle.ts';
 import { buildInference } from './inference/build-inference.ts';
 import type { CreditGate } from '@cic/core/billing/credit-gate';
 import { createRedis } from '@cic/core/lib/redis';
+import { TopicBus } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import { buildBilling } from '@cic/core/billing/build-billing';
@@ -34,6 +35,8 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
   const prisma: PrismaClient = createPrismaClient({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
   const redis: Redis = createRedis(config.REDIS_URL, log);
   const metrics = createHttpMetrics();
+  // Every factory gets these two: the command connection and the process's one pub/sub subscriber.
+  const bus = new TopicBus({ redis, prefix: config.REDIS_CHANNEL_PREFIX, log, registry: metrics.registry });
   const router = new Router();
   let shuttingDown = false;
 
@@ -44,15 +47,15 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
       redis, prefix: config.INFERENCE_REDIS_PREFIX, perEmail: config.SIGNIN_LINKS_PER_EMAIL, perClient: config.SIGNIN_LINKS_PER_CLIENT, windowSeconds: config.SIGNIN_LINK_WINDOW_SECONDS,
     }),
   });
-  const billing = buildBilling({ settings: config, prisma, connectRedis: () => createRedis(config.REDIS_URL, log), registry: metrics.registry, log });
-  registerStripeWebhookRoute(router, { prisma, redis, metrics: billing.metrics, webhookSecret: billing.webhookSecret });
-  const keys = new KeyAuthenticator({ prisma, subscriber: createRedis(config.REDIS_URL, log), log, platformLimits: platformRateLimitsOf(config) });
+  const billing = buildBilling({ settings: config, prisma, bus, registry: metrics.registry, log });
+  registerStripeWebhookRoute(router, { prisma, bus, metrics: billing.metrics, webhookSecret: billing.webhookSecret });
+  const keys = new KeyAuthenticator({ prisma, bus, log, platformLimits: platformRateLimitsOf(config) });
   const inference = buildInference({
-    settings: config, prisma, redis, connectRedis: (options) => createRedis(config.REDIS_URL, log, options), keys, registry: metrics.registry, log,
+    settings: config, prisma, redis, bus, keys, registry: metrics.registry, log,
     creditGate: creditGate ?? billing.creditGate,
   });
   inference.register(router);
-  const graphql = buildGraphQL({ config, prisma, redis, keys, registry: metrics.registry, log, billing });
+  const graphql = buildGraphQL({ config, prisma, redis, bus, keys, registry: metrics.registry, log, billing });
   graphql.register(router);
 
   const http = createHttpServer({ router, metrics, log, trustProxy: config.TRUST_PROXY });
@@ -61,6 +64,7 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
   return {
     prisma,
     redis,
+    bus,
     metrics,
     inference,
     graphql,
@@ -70,6 +74,8 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
       await billing.start();
       await inference.start();
       graphql.start();
+      // Listen once the subscriptions are in place (or Redis is known to be away: caches then re-check sooner).
+      await bus.settled();
       const addr = await http.listen(config.PORT, config.HOST);
       log.info({ url: addr.url }, 'api listening');
       return addr;
@@ -81,6 +87,7 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
       await inference.stop();
       await keys.stop();
       await billing.stop();
+      await bus.close();
       await Promise.allSettled([prisma.$disconnect(), redis.quit()]);
       log.info('api stopped');
     },

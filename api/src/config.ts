@@ -9,6 +9,8 @@ export const apiEnvSchema = z.object({
   PORT: portVar(4000),
   DATABASE_URL: urlVar(['postgres', 'postgresql']),
   REDIS_URL: urlVar(['redis', 'rediss']),
+  /** Put before every pub/sub channel name; api and jobs share it, each deployment on one Redis has its own. */
+  REDIS_CHANNEL_PREFIX: z.string().min(1).default('cic:'),
   LOG_LEVEL: logLevelVar,
   /** Seconds to let in-flight requests (long streams included) finish on SIGTERM. */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive('expected a positive number of seconds').default(30),

@@ -37,7 +37,7 @@ const until = async (check: () => boolean | Promise<boolean>, what: string) => {
 const numsub = async (channel: string) => ((await admin.pubsub('NUMSUB', channel)) as [string, number])[1];
 /** Redis's client list entries named after this bus's subscriber connection. */
 const subscriberClients = async (bus: TopicBus) =>
-  ((await admin.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${bus.prefix}topic-bus `));
+  ((await admin.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${bus.connectionName} `));
 const usage = (organizationId: string, requests: number): TopicPayloads['usageUpdated'] =>
   ({ organizationId, requests, promptTokens: 0, completionTokens: 0, at: new Date().toISOString() });
 

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { createPrismaClient } from '@cic/db';
 import { createRedis } from '@cic/core/lib/redis';
+import { TopicBus } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import { NODE_LIFECYCLE_QUEUE } from '@cic/core/nodes/node-jobs';
 import { Queue, Worker } from 'bullmq';
@@ -30,11 +31,13 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
   const redis = createRedis(config.REDIS_URL, log, { maxRetriesPerRequest: null });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // The workers only publish: the bus never opens its subscriber connection here.
+  const bus = new TopicBus({ redis, prefix: config.REDIS_CHANNEL_PREFIX, log, registry });
   const drivers = createDrivers(config);
   const queues = [NODE_LIFECYCLE_QUEUE, MAINTENANCE_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: config.BULLMQ_PREFIX }));
   const metrics = createJobsMetrics(registry, () => queues, prisma);
   const lifecycle = queues[0]!;
-  const processor = createProcessor({ prisma, redis, config, log, drivers, metrics, lifecycle });
+  const processor = createProcessor({ prisma, redis, bus, config, log, drivers, metrics, lifecycle });
   const workers = queues.map((queue) => new Worker(queue.name, processor, {
     connection: redis,
     prefix: config.BULLMQ_PREFIX,
@@ -76,11 +79,12 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
   return {
     prisma,
     redis,
+    bus,
     registry,
     queues,
     drivers,
     /** The handlers' context, for running one handler directly (tests, start-up reconcile). */
-    handlerContext: (signal: AbortSignal) => ({ prisma, redis, config, log, drivers, metrics, lifecycle, signal }),
+    handlerContext: (signal: AbortSignal) => ({ prisma, redis, bus, config, log, drivers, metrics, lifecycle, signal }),
     async start(): Promise<{ url: string }> {
       await assertNoEviction(redis);
       await upsertSchedulers();
@@ -88,7 +92,7 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
       redis.on('ready', () => void upsertSchedulers().catch((err: unknown) => log.warn({ err }, 'could not restore job schedulers')));
       // Before anything routes to them (and before LOCAL_NODE_AT_BOOT looks): local nodes of a previous
       // worker process are gone. SkyPilot waits for the periodic reconcile: `sky status` can take minutes.
-      await reconcileLocalNodes({ prisma, redis, config, log, drivers, metrics, lifecycle, signal: AbortSignal.timeout(60_000) })
+      await reconcileLocalNodes({ prisma, redis, bus, config, log, drivers, metrics, lifecycle, signal: AbortSignal.timeout(60_000) })
         .catch((err: unknown) => log.warn({ err }, 'start-up reconcile failed'));
       for (const worker of workers) void worker.run();
       if (config.LOCAL_NODE_AT_BOOT) await ensureLocalNode({ prisma, queue: lifecycle, log });
@@ -111,9 +115,10 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
         log.warn('in-flight jobs did not finish within the grace period: handing them back');
         await Promise.all(workers.map((w) => w.close(true)));
       }
-      await stopLocalNodes({ prisma, redis, local: drivers.local, log }).catch((err: unknown) => log.warn({ err }, 'stopping local nodes failed'));
+      await stopLocalNodes({ prisma, bus, local: drivers.local, log }).catch((err: unknown) => log.warn({ err }, 'stopping local nodes failed'));
       await Promise.all(queues.map((q) => q.close()));
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+      await bus.close();
       await Promise.allSettled([prisma.$disconnect(), redis.quit()]);
       log.info('job workers stopped');
     },

@@ -11,6 +11,8 @@ export const jobsEnvSchema = z.object({
   JOBS_PORT: portVar(4001),
   DATABASE_URL: urlVar(['postgres', 'postgresql']),
   REDIS_URL: urlVar(['redis', 'rediss']),
+  /** Put before every pub/sub channel name; must equal the API's REDIS_CHANNEL_PREFIX (it hears what the workers publish). */
+  REDIS_CHANNEL_PREFIX: z.string().min(1).default('cic:'),
   LOG_LEVEL: logLevelVar,
   SHUTDOWN_GRACE_SECONDS: seconds(30),
   /** BullMQ key prefix; must equal the API's BULLMQ_PREFIX (the API enqueues node launches). */

@@ -1,7 +1,7 @@
 import type { NodeStatus, PrismaClient } from '@cic/db';
+import type { TopicPublisher } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import { transitionNode } from '@cic/core/nodes/node-state-machine';
-import type { Redis } from 'ioredis';
 import type { LocalDriver } from './providers/local-driver.ts';
 
 const TEARDOWN: Partial<Record<NodeStatus, NodeStatus[]>> = {
@@ -18,7 +18,7 @@ const TEARDOWN: Partial<Record<NodeStatus, NodeStatus[]>> = {
  * Worker shutdown: local simulator nodes are children of this process and die with it, so they are
  * stopped and recorded TERMINATED instead of being left READY for the proxy to route to.
  */
-export async function stopLocalNodes({ prisma, redis, local, log }: { prisma: PrismaClient; redis: Redis; local: LocalDriver; log: Logger }): Promise<void> {
+export async function stopLocalNodes({ prisma, bus, local, log }: { prisma: PrismaClient; bus: TopicPublisher; local: LocalDriver; log: Logger }): Promise<void> {
   const clusters = local.running();
   await local.stopAll();
   if (!clusters.length) return;
@@ -26,7 +26,7 @@ export async function stopLocalNodes({ prisma, redis, local, log }: { prisma: Pr
   for (const node of nodes) {
     try {
       for (const to of TEARDOWN[node.status] ?? []) {
-        await transitionNode({ prisma, redis, nodeId: node.id, to, reason: 'job worker stopped: local simulator stopped with it', data: to === 'TERMINATED' ? { terminatedAt: new Date() } : {} });
+        await transitionNode({ prisma, bus, nodeId: node.id, to, reason: 'job worker stopped: local simulator stopped with it', data: to === 'TERMINATED' ? { terminatedAt: new Date() } : {} });
       }
     } catch (err) {
       log.warn({ err, nodeId: node.id }, 'could not record the local node as terminated');

@@ -1,6 +1,5 @@
 // The whole path on one machine: GraphQL launchNode → node.launch on the workers → a local simulator →
 // READY live on a graphql-ws subscription → the inference proxy routes to it → the rollup charges it.
-import { publish } from '@cic/core/lib/topics';
 import { transitionNode } from '@cic/core/nodes/node-state-machine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphQLWorld, gql } from '../../api/test/graphql/graphql-fixture.ts';
@@ -15,7 +14,7 @@ let inferenceKey: string;
 
 beforeAll(async () => {
   world = await createGraphQLWorld();
-  workers = startTestWorkers({ ...testConfig(world.db.url, {}, world.redis.url), BULLMQ_PREFIX: world.bullPrefix });
+  workers = startTestWorkers({ ...testConfig(world.db.url, {}, world.redis.url), BULLMQ_PREFIX: world.bullPrefix, REDIS_CHANNEL_PREFIX: world.redis.prefix });
   await workers.start();
 });
 afterAll(async () => {
@@ -31,12 +30,12 @@ describe('launch to first request', () => {
     // The fixture's placeholder node (a bogus URL) leaves through the state machine; its first event also
     // proves the subscription is live before the launch starts publishing.
     const probe = world.node.id;
-    await transitionNode({ prisma: world.prisma, redis: workers.redis, nodeId: probe, to: 'DRAINING', reason: 'e2e: not a real server' });
+    await transitionNode({ prisma: world.prisma, bus: workers.bus, nodeId: probe, to: 'DRAINING', reason: 'e2e: not a real server' });
     while (!statuses.events.some((e) => e.nodeStatusChanged.id === probe)) {
-      await publish(workers.redis, 'nodeStatusChanged', { nodeId: probe, modelName: world.model.name, status: 'DRAINING', previousStatus: 'READY', reason: 'probe', at: new Date().toISOString() });
+      await workers.bus.publish('nodeStatusChanged', { nodeId: probe, modelName: world.model.name, status: 'DRAINING', previousStatus: 'READY', reason: 'probe', at: new Date().toISOString() });
       await new Promise((r) => setTimeout(r, 50));
     }
-    await transitionNode({ prisma: world.prisma, redis: workers.redis, nodeId: probe, to: 'TERMINATING', reason: 'e2e' });
+    await transitionNode({ prisma: world.prisma, bus: workers.bus, nodeId: probe, to: 'TERMINATING', reason: 'e2e' });
     const launched = await gql<{ launchNode: { id: string; status: string } }>(api.url, 'mutation($i: LaunchNodeInput!) { launchNode(input: $i) { id status } }', {
       i: { model: world.model.name, provider: 'LOCAL' },
     }, { auth: world.adminToken });

@@ -34,10 +34,11 @@ export function fakeSkyState() {
   };
 }
 
-/** Test config: fast schedules, short timeouts, an isolated BullMQ prefix. */
+/** Test config: fast schedules, short timeouts, an isolated BullMQ prefix and channel prefix. */
 export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}, redisUrl = testRedis().url) {
   return loadJobsConfig({
     JOBS_PORT: '0', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, BULLMQ_PREFIX: `t${Math.random().toString(36).slice(2)}`,
+    REDIS_CHANNEL_PREFIX: `t${Math.random().toString(36).slice(2)}:`,
     SKY_BIN: FAKE_SKY, HEALTH_CHECK_INTERVAL_MS: '300', RECONCILE_INTERVAL_MS: '3600000', USAGE_ROLLUP_INTERVAL_MS: '3600000',
     HEALTH_PROBE_TIMEOUT_MS: '1000', NODE_READY_TIMEOUT_SECONDS: '20', DRAIN_TIMEOUT_SECONDS: '5', SHUTDOWN_GRACE_SECONDS: '5',
     SKY_LAUNCH_TIMEOUT_SECONDS: '20', SKY_COMMAND_TIMEOUT_SECONDS: '20', ...overrides,
@@ -71,12 +72,12 @@ export async function waitForStatus(prisma: PrismaClient, nodeId: string, status
   }
 }
 
-/** Collects the node's live events from its Redis channel, in publish order. */
-export async function subscribeNodeEvents(redisUrl: string, nodeId: string) {
-  const sub = new Redis(redisUrl);
+/** Collects the node's live events from its Redis channel (the workers' channel prefix included), in publish order. */
+export async function subscribeNodeEvents(config: Pick<ReturnType<typeof testConfig>, 'REDIS_URL' | 'REDIS_CHANNEL_PREFIX'>, nodeId: string) {
+  const sub = new Redis(config.REDIS_URL);
   const events: { kind: string; message: string; toStatus: string | null }[] = [];
   sub.on('message', (_channel, message: string) => events.push(JSON.parse(message) as (typeof events)[number]));
-  await sub.subscribe(`nodeEvents:${nodeId}`);
+  await sub.subscribe(`${config.REDIS_CHANNEL_PREFIX}nodeEvents:${nodeId}`);
   const transitions = () => events.filter((e) => e.kind === 'TRANSITION').map((e) => e.toStatus);
   return {
     events,

@@ -27,7 +27,7 @@ const lifecycle = () => workers.queues[0]!;
 describe('local provider', () => {
   it('runs the simulator as a child process: READY, serves the model, stopped on terminate', async () => {
     const node = await createNode(db.prisma, 'LOCAL');
-    const live = await subscribeNodeEvents(config.REDIS_URL, node.id);
+    const live = await subscribeNodeEvents(config, node.id);
     await enqueueNodeLaunch(lifecycle(), node.id);
     const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     expect(ready.status).toBe('READY');
@@ -37,7 +37,7 @@ describe('local provider', () => {
     const pid = (ready.config as { localPid: number }).localPid;
     expect(isAlive(pid)).toBe(true);
 
-    await transitionNode({ prisma: db.prisma, redis: workers.redis, nodeId: node.id, to: 'DRAINING', reason: 'test' });
+    await transitionNode({ prisma: db.prisma, bus: workers.bus, nodeId: node.id, to: 'DRAINING', reason: 'test' });
     await enqueueNodeTerminate(lifecycle(), node.id);
     expect((await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED'])).status).toBe('TERMINATED');
     expect(isAlive(pid)).toBe(false);
@@ -143,7 +143,7 @@ describe('drain before teardown', () => {
       statusWhenFinished = (await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } })).status;
     });
     while ((await probeVllm(sim.url, 1000)).running < 1) await new Promise((r) => setTimeout(r, 20));
-    await transitionNode({ prisma: db.prisma, redis: workers.redis, nodeId: node.id, to: 'DRAINING', reason: 'test' });
+    await transitionNode({ prisma: db.prisma, bus: workers.bus, nodeId: node.id, to: 'DRAINING', reason: 'test' });
     await enqueueNodeTerminate(lifecycle(), node.id);
     expect((await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED'])).status).toBe('TERMINATED');
     await inflight;

@@ -34,7 +34,7 @@ const events = (nodeId: string) => db.prisma.nodeEvent.findMany({ where: { nodeI
 describe('SkyPilot provider through the fake sky CLI', () => {
   it('walks PENDING → PROVISIONING → STARTING → READY, streams sky output, then drains and tears down', async () => {
     const node = await createNode(db.prisma, 'SKYPILOT', { vllmArgs: ['--max-model-len', '4096'] }, { accelerator: 'H100:1' });
-    const live = await subscribeNodeEvents(config.REDIS_URL, node.id);
+    const live = await subscribeNodeEvents(config, node.id);
     await enqueueNodeLaunch(lifecycle(), node.id);
     const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     expect(ready.status).toBe('READY');
@@ -49,7 +49,7 @@ describe('SkyPilot provider through the fake sky CLI', () => {
     expect(sky.calls()).toContainEqual(['status', '--endpoint', '8000', node.clusterName]);
     expect(sky.clusters()).toEqual([expect.objectContaining({ name: node.clusterName, status: 'UP' })]);
 
-    await transitionNode({ prisma: db.prisma, redis: workers.redis, nodeId: node.id, to: 'DRAINING', reason: 'test: terminate requested' });
+    await transitionNode({ prisma: db.prisma, bus: workers.bus, nodeId: node.id, to: 'DRAINING', reason: 'test: terminate requested' });
     await enqueueNodeTerminate(lifecycle(), node.id);
     const done = await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED']);
     expect(done.status).toBe('TERMINATED');
@@ -80,7 +80,7 @@ describe('SkyPilot provider through the fake sky CLI', () => {
     await enqueueNodeLaunch(lifecycle(), node.id);
     await waitForStatus(db.prisma, node.id, ['READY']);
     sky.control({ endpoint: new URL(sim.url).host, fail: { down: 'sky.exceptions.ClusterOwnerIdentityMismatchError: owner changed' } });
-    await transitionNode({ prisma: db.prisma, redis: workers.redis, nodeId: node.id, to: 'DRAINING', reason: 'test' });
+    await transitionNode({ prisma: db.prisma, bus: workers.bus, nodeId: node.id, to: 'DRAINING', reason: 'test' });
     await enqueueNodeTerminate(lifecycle(), node.id, { backoffDelayMs: 50 });
     const failed = await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED']);
     expect(failed.status).toBe('FAILED');

@@ -1,13 +1,12 @@
 import type { Server } from 'node:http';
 import type { PrismaClient } from '@cic/db';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { platformRateLimitsOf, type ApiConfig } from '../config.ts';
 import type { Router } from '../http/router.ts';
-import { createRedis } from '@cic/core/lib/redis';
-import type { TopicPayloads } from '@cic/core/lib/topics';
+import { duplicateRedis } from '@cic/core/lib/redis';
+import type { TopicBus, Unsubscribe } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import { NODE_LIFECYCLE_QUEUE } from '@cic/core/nodes/node-jobs';
@@ -26,8 +25,10 @@ import { SubscriptionLimits } from './subscription-limits.ts';
 export interface BuildGraphQLOptions {
   config: ApiConfig;
   prisma: PrismaClient;
-  /** The API's command connection (publishes events). */
+  /** The API's command connection (the node queue gets a duplicate). */
   redis: Redis;
+  /** The process's topic bus: subscriptions' events, `apiKeyChanged` for live re-checks, and publishing. */
+  bus: TopicBus;
   keys: KeyAuthenticator;
   registry: Registry;
   log: Logger;
@@ -37,22 +38,20 @@ export interface BuildGraphQLOptions {
 
 /**
  * GraphQL at /graphql: Yoga (HTTP and SSE) on the router, graphql-ws on the server's upgrade event,
- * subscriptions fed by Redis pub/sub so an event published on any instance reaches every subscriber.
+ * subscriptions fed by the topic bus so an event published on any instance reaches every subscriber.
  */
-export function buildGraphQL({ config, prisma, redis, keys, registry, log, billing }: BuildGraphQLOptions) {
+export function buildGraphQL({ config, prisma, redis, bus, keys, registry, log, billing }: BuildGraphQLOptions) {
   const sessionSecret = sessionSecretOf(config);
   const gqlLog = log.child({ component: 'graphql' });
-  const publishClient = createRedis(config.REDIS_URL, gqlLog);
-  const subscribeClient = createRedis(config.REDIS_URL, gqlLog);
   const metrics = createGraphQLMetrics(registry);
-  const events = new LiveEvents(createRedisEventTarget({ publishClient, subscribeClient }), { onLagging: () => metrics.laggingSubscribers.inc() });
-  const queueConnection = createRedis(config.REDIS_URL, gqlLog, { maxRetriesPerRequest: null });
+  const events = new LiveEvents(bus, { onLagging: () => metrics.laggingSubscribers.inc() });
+  const queueConnection = duplicateRedis(redis, gqlLog, { maxRetriesPerRequest: null });
   const nodeQueue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: queueConnection, prefix: config.BULLMQ_PREFIX });
-  // createRedis already logs connection trouble once per outage; without a listener BullMQ would print every retry.
+  // duplicateRedis already logs connection trouble once per outage; without a listener BullMQ would print every retry.
   nodeQueue.on('error', () => undefined);
   const live = new LiveAuthorization({ prisma, log: gqlLog });
   const services: GraphQLServices = {
-    prisma, redis, events, nodeQueue, live, nodeSnapshots: new NodeSnapshots(prisma), usageEventsPerSecond: config.GRAPHQL_USAGE_EVENTS_PER_SECOND, rateLimits: platformRateLimitsOf(config), billing,
+    prisma, redis, bus, events, nodeQueue, live, nodeSnapshots: new NodeSnapshots(prisma), usageEventsPerSecond: config.GRAPHQL_USAGE_EVENTS_PER_SECOND, rateLimits: platformRateLimitsOf(config), billing,
     invitationValidDays: config.INVITATION_VALID_DAYS, invitationEvents: metrics.invitations,
   };
   const limits = graphqlLimitsOf(config);
@@ -68,17 +67,19 @@ export function buildGraphQL({ config, prisma, redis, keys, registry, log, billi
     services, keys, sessionSecret, limits, exposure, budget, subscriptionLimits, log: gqlLog, metrics, persisted,
   });
   let ws: ReturnType<typeof attachGraphQLWs> | null = null;
-  let keyEvents: AsyncIterator<TopicPayloads['apiKeyChanged']> | null = null;
+  let unsubscribe: Unsubscribe[] = [];
 
-  // Every instance learns of revocations, so its sockets made with the key close at once.
-  async function followKeyChanges(): Promise<void> {
-    keyEvents = events.subscribe('apiKeyChanged');
-    for (;;) {
-      const next = await keyEvents.next();
-      if (next.done) return;
-      const { keyId } = next.value;
-      await live.keyChanged(keyId).catch((err: unknown) => gqlLog.warn({ err, keyId }, 'could not re-check a changed key'));
-    }
+  // Every instance learns of revocations, so its sockets made with the key close at once; after a pub/sub
+  // gap the keys of live streams are re-checked, since their revocation may have been missed.
+  function followKeyChanges(): void {
+    unsubscribe = [
+      bus.subscribe('apiKeyChanged', ({ keyId }) => {
+        live.keyChanged(keyId).catch((err: unknown) => gqlLog.warn({ err, keyId }, 'could not re-check a changed key'));
+      }),
+      bus.onResync(() => {
+        live.resync().catch((err: unknown) => gqlLog.warn({ err }, 'could not re-check the keys of live streams'));
+      }),
+    ];
   }
 
   return {
@@ -96,16 +97,14 @@ export function buildGraphQL({ config, prisma, redis, keys, registry, log, billi
     },
     start(): void {
       subscriptionLimits.start();
-      void followKeyChanges().catch((err: unknown) => gqlLog.error({ err }, 'apiKeyChanged listener stopped'));
+      followKeyChanges();
     },
     async stop(): Promise<void> {
       live.shutdown();
       await ws?.close();
       await subscriptionLimits.stop();
-      await keyEvents?.return?.();
+      for (const off of unsubscribe) off();
       await nodeQueue.close();
-      publishClient.disconnect();
-      subscribeClient.disconnect();
       queueConnection.disconnect();
     },
   };

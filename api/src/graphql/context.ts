@@ -1,6 +1,7 @@
 import type { PrismaClient } from '@cic/db';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { TopicBus } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import type { Viewer } from '@cic/core/auth/viewer';
 import type { GraphQLMetrics } from './graphql-metrics.ts';
@@ -11,9 +12,11 @@ import type { NodeSnapshots } from './node-snapshots.ts';
 /** Per-process dependencies every resolver may use. */
 export interface GraphQLServices {
   prisma: PrismaClient;
-  /** Publishing connection (lib/topics.ts `publish()`). */
+  /** The command connection (caches such as the invoice list). */
   redis: Redis;
-  /** Subscriptions' event streams, fed by Redis pub/sub (the channels lib/topics.ts `publish()` writes to). */
+  /** Publishes events (key changes, node transitions, billing) to every process. */
+  bus: TopicBus;
+  /** Subscriptions' event streams, fed by the topic bus. */
   events: LiveEvents;
   /** `node-lifecycle` BullMQ queue. */
   nodeQueue: Queue;

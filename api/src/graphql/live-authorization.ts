@@ -26,7 +26,8 @@ interface UserFacts {
  * Re-checks, per delivered event, that a subscriber is still allowed: its key not revoked, its session
  * token not expired, its user still admin/member (cached for `ttlMs`, shared by all subscriptions of a
  * user so 1,000 subscribers do not mean 1,000 queries per event). Revocations arrive through
- * `keyChanged()` (fed by the apiKeyChanged topic) and notify listeners at once, so sockets close.
+ * `keyChanged()` (fed by the apiKeyChanged topic) and notify listeners at once, so sockets close;
+ * `resync()` re-checks the keys of live streams after the topic bus lost its connection.
  */
 export class LiveAuthorization {
   readonly #prisma: PrismaClient;
@@ -34,6 +35,8 @@ export class LiveAuthorization {
   readonly #ttlMs: number;
   readonly #users = new Map<string, Promise<UserFacts>>();
   readonly #revokedKeys = new Set<string>();
+  /** Keys live streams were made with, and how many streams each. */
+  readonly #watchedKeys = new Map<string, number>();
   readonly #revocationListeners = new Set<(keyId: string) => void>();
   readonly #shutdownListeners = new Set<() => void>();
   #shuttingDown = false;
@@ -62,6 +65,29 @@ export class LiveAuthorization {
   async keyChanged(keyId: string): Promise<void> {
     const key = await this.#prisma.apiKey.findUnique({ where: { id: keyId }, select: { revokedAt: true } });
     if (key && !key.revokedAt) return;
+    this.#revoke(keyId);
+  }
+
+  /** After a pub/sub gap: re-checks, in one query, every key a live stream uses (its apiKeyChanged may be lost). */
+  async resync(): Promise<void> {
+    const watched = [...this.#watchedKeys.keys()];
+    if (watched.length === 0) return;
+    const valid = await this.#prisma.apiKey.findMany({ where: { id: { in: watched }, revokedAt: null }, select: { id: true } });
+    const stillValid = new Set(valid.map((k) => k.id));
+    for (const keyId of watched) if (!stillValid.has(keyId)) this.#revoke(keyId);
+  }
+
+  /** Counts a live stream made with `keyId`, so `resync()` re-checks the key; returns the release function (call it once). */
+  watchKey(keyId: string): () => void {
+    this.#watchedKeys.set(keyId, (this.#watchedKeys.get(keyId) ?? 0) + 1);
+    return () => {
+      const left = this.#watchedKeys.get(keyId)! - 1;
+      if (left > 0) this.#watchedKeys.set(keyId, left);
+      else this.#watchedKeys.delete(keyId);
+    };
+  }
+
+  #revoke(keyId: string): void {
     this.#revokedKeys.add(keyId);
     for (const listener of this.#revocationListeners) {
       try {

@@ -1,13 +1,11 @@
 import { AppError } from '@cic/core/errors';
-import { channelOf, type Topic, type TopicPayloads } from '@cic/core/lib/topics';
+import type { TopicBus } from '@cic/core/lib/topic-bus';
+import type { Topic, TopicPayloads } from '@cic/core/lib/topics';
 import type { Viewer } from '@cic/core/auth/viewer';
 import type { LiveAuthorization, LiveCheck } from './live-authorization.ts';
 
-/** Where events arrive: @graphql-yoga/redis-event-target (one Redis subscription per channel, JSON parsed once). */
-export interface EventSourceTarget {
-  addEventListener(type: string, listener: (event: CustomEvent) => void): void;
-  removeEventListener(type: string, listener: (event: CustomEvent) => void): void;
-}
+/** Where events arrive: the process's topic bus (one Redis subscription per channel, JSON parsed once per message). */
+export type EventSource = Pick<TopicBus, 'subscribe'>;
 
 export interface LiveSubscribeOptions<T> {
   /** Only the events it returns true for are delivered. */
@@ -21,7 +19,7 @@ export interface LiveSubscribeOptions<T> {
 }
 
 /**
- * Subscriptions' event streams: one listener and one small queue per subscriber on a shared event target.
+ * Subscriptions' event streams: one handler and one small queue per subscriber on the topic bus.
  * This is the per-delivery hot path (1,000 subscribers mean 1,000 deliveries per event), so it is one
  * iterator doing filter, queue and guard, instead of a chain of Repeaters allocating several promises
  * per event and layer.
@@ -37,16 +35,19 @@ export interface LiveEventsOptions {
 }
 
 export class LiveEvents {
-  readonly #target: EventSourceTarget;
+  readonly #source: EventSource;
   readonly #limits: Required<LiveEventsOptions>;
 
-  constructor(target: EventSourceTarget, { maxQueue = 1_000, onLagging = () => undefined }: LiveEventsOptions = {}) {
-    this.#target = target;
+  constructor(source: EventSource, { maxQueue = 1_000, onLagging = () => undefined }: LiveEventsOptions = {}) {
+    this.#source = source;
     this.#limits = { maxQueue, onLagging };
   }
 
   subscribe<K extends Topic>(topic: K, id?: string, options: LiveSubscribeOptions<TopicPayloads[K]> = {}): AsyncIterableIterator<TopicPayloads[K]> {
-    return new LiveStream<TopicPayloads[K]>(this.#target, channelOf(topic, id), this.#limits, options);
+    const stream = new LiveStream<TopicPayloads[K]>(this.#limits, options);
+    const listener = (value: TopicPayloads[K]) => stream.push(value);
+    stream.onEnd(id === undefined ? this.#source.subscribe(topic, listener) : this.#source.subscribe(topic, id, listener));
+    return stream;
   }
 }
 
@@ -59,30 +60,40 @@ class LiveStream<T> implements AsyncIterableIterator<T> {
   #ended = false;
   readonly #cleanups: (() => void)[] = [];
   readonly #authorize: (() => Promise<void>) | null;
+  readonly #filter: ((event: T) => boolean) | undefined;
+  readonly #limits: Required<LiveEventsOptions>;
 
-  constructor(target: EventSourceTarget, channel: string, { maxQueue, onLagging }: Required<LiveEventsOptions>, { filter, guard }: LiveSubscribeOptions<T>) {
-    const listener = (event: CustomEvent) => {
-      const value = event.detail as T;
-      if (this.#ended || (filter && !filter(value))) return;
-      if (this.#waiter) {
-        const waiter = this.#waiter;
-        this.#waiter = null;
-        this.#deliver(value).then(waiter.resolve, waiter.reject);
-      } else if (this.#queue.length >= maxQueue) {
-        onLagging();
-        this.#end(new AppError('UNAVAILABLE', `This subscriber fell ${maxQueue} events behind; subscribe again.`));
-      } else {
-        this.#queue.push(value);
-      }
-    };
-    target.addEventListener(channel, listener);
-    this.#cleanups.push(() => target.removeEventListener(channel, listener));
+  constructor(limits: Required<LiveEventsOptions>, { filter, guard }: LiveSubscribeOptions<T>) {
+    this.#limits = limits;
+    this.#filter = filter;
     this.#authorize = guard ? () => guard.live.assertAllowed(guard.viewer, guard.check) : null;
     if (guard) this.#watch(guard);
   }
 
+  /** One event from the bus. */
+  push(value: T): void {
+    if (this.#ended || (this.#filter && !this.#filter(value))) return;
+    if (this.#waiter) {
+      const waiter = this.#waiter;
+      this.#waiter = null;
+      this.#deliver(value).then(waiter.resolve, waiter.reject);
+    } else if (this.#queue.length >= this.#limits.maxQueue) {
+      this.#limits.onLagging();
+      this.#end(new AppError('UNAVAILABLE', `This subscriber fell ${this.#limits.maxQueue} events behind; subscribe again.`));
+    } else {
+      this.#queue.push(value);
+    }
+  }
+
+  /** Runs `cleanup` when the stream ends (at once if it already has). */
+  onEnd(cleanup: () => void): void {
+    if (this.#ended) cleanup();
+    else this.#cleanups.push(cleanup);
+  }
+
   #watch({ live, viewer }: NonNullable<LiveSubscribeOptions<T>['guard']>): void {
     if (viewer.kind === 'apiKey') {
+      this.#cleanups.push(live.watchKey(viewer.keyId));
       this.#cleanups.push(live.onKeyRevoked((keyId) => {
         if (keyId === viewer.keyId) this.#end(new AppError('UNAUTHENTICATED', 'This API key has been revoked.', { detail: 'invalid_api_key' }));
       }));

@@ -1,10 +1,10 @@
 import type { PrismaClient } from '@cic/db';
-import type { Redis } from 'ioredis';
 import Stripe from 'stripe';
 import { readRawBody } from './read-body.ts';
 import { AppError } from '@cic/core/errors';
 import { eventTypeLabel, type BillingMetrics } from '@cic/core/billing/billing-metrics';
 import { publishBillingChanged } from '@cic/core/billing/publish-billing-changed';
+import type { TopicPublisher } from '@cic/core/lib/topic-bus';
 import { RetryLaterError } from '@cic/core/billing/stripe-events/event-effect';
 import { processStripeEvent, type ProcessedEvent, type ProcessStripeEventOptions } from '@cic/core/billing/stripe-events/process-stripe-event';
 import { sendJson } from './respond.ts';
@@ -12,7 +12,8 @@ import type { Router } from './router.ts';
 
 export interface StripeWebhookRouteOptions {
   prisma: PrismaClient;
-  redis: Redis;
+  /** Announces `billingChanged` after an applied event. */
+  bus: TopicPublisher;
   metrics: BillingMetrics;
   /** The endpoint's signing secret (whsec_…); undefined = the route answers 503. */
   webhookSecret: string | undefined;
@@ -36,7 +37,7 @@ export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
  * yet or the database failed, so Stripe redelivers it later.
  */
 export function registerStripeWebhookRoute(router: Router, options: StripeWebhookRouteOptions): void {
-  const { prisma, redis, metrics, webhookSecret, toleranceSeconds = 300, maxBodyBytes = 1_048_576, beforeCommit } = options;
+  const { prisma, bus, metrics, webhookSecret, toleranceSeconds = 300, maxBodyBytes = 1_048_576, beforeCommit } = options;
 
   router.on('POST', STRIPE_WEBHOOK_PATH, async (req, res, ctx) => {
     if (!webhookSecret) throw new AppError('UNAVAILABLE', 'Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET is unset).');
@@ -73,7 +74,7 @@ export function registerStripeWebhookRoute(router: Router, options: StripeWebhoo
 
     // After the response: caches converge through their TTL even if this publish fails.
     for (const organizationId of processed.organizationIds) {
-      await publishBillingChanged(redis, prisma, organizationId).catch((err: unknown) =>
+      await publishBillingChanged(bus, prisma, organizationId).catch((err: unknown) =>
         ctx.log.warn({ err, organizationId }, 'could not publish billingChanged'),
       );
     }

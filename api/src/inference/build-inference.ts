@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PrismaClient } from '@cic/db';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { AppError, MASKED_MESSAGE, toAppError } from '@cic/core/errors';
 import { sendJson } from '../http/respond.ts';
 import type { RequestContext, Router } from '../http/router.ts';
+import { duplicateRedis } from '@cic/core/lib/redis';
+import type { TopicBus } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import { authenticateRequest } from './authenticate-request.ts';
@@ -22,10 +24,10 @@ import { createUsageWriter } from './usage-writer.ts';
 export interface BuildInferenceOptions {
   settings: InferenceSettings;
   prisma: PrismaClient;
-  /** The API's shared connection (usage writer acknowledgements, events). */
+  /** The API's command connection (usage writer acknowledgements); the hot path and the writer's blocking reads get duplicates. */
   redis: Redis;
-  /** Opens a dedicated connection: for the hot path, pub/sub and the writer's blocking reads. */
-  connectRedis: (options?: RedisOptions) => Redis;
+  /** The process's topic bus: `nodeStatusChanged` for the registry, `usageUpdated` from the writer. */
+  bus: TopicBus;
   keys: KeyAuthenticator;
   registry: Registry;
   log: Logger;
@@ -37,22 +39,22 @@ export interface BuildInferenceOptions {
  * The OpenAI-compatible inference API under /v1: routes, node registry, rate limiter, usage recorder and
  * writer. `register(router)` mounts it; `start()`/`stop()` run its background parts.
  */
-export function buildInference({ settings, prisma, redis, connectRedis, keys, registry, log, creditGate = allowAllCreditGate }: BuildInferenceOptions) {
+export function buildInference({ settings, prisma, redis, bus, keys, registry, log, creditGate = allowAllCreditGate }: BuildInferenceOptions) {
   const metrics = createInferenceMetrics(registry);
   const prefix = settings.INFERENCE_REDIS_PREFIX;
   const streamKey = `${prefix}usage`;
   // The hot path's own connection: auto-pipelining sends the rate-limit scripts and usage entries of all
   // requests handled in one event-loop turn in one write, instead of a syscall each; commandTimeout bounds
   // how long a hung Redis can hold a request before the limiter fails open (and usage goes to Postgres).
-  const fast = connectRedis({ enableAutoPipelining: true, commandTimeout: settings.RATE_LIMIT_TIMEOUT_MS });
+  const fast = duplicateRedis(redis, log, { enableAutoPipelining: true, commandTimeout: settings.RATE_LIMIT_TIMEOUT_MS });
   const rateLimiter = createRateLimiter({ redis: fast, prefix, log, metrics });
   const nodes = new NodeRegistry({
-    prisma, subscriber: connectRedis(), log, metrics, refreshMs: settings.INFERENCE_NODE_REFRESH_MS, connectTimeoutMs: settings.INFERENCE_CONNECT_TIMEOUT_MS,
+    prisma, bus, log, metrics, refreshMs: settings.INFERENCE_NODE_REFRESH_MS, connectTimeoutMs: settings.INFERENCE_CONNECT_TIMEOUT_MS,
     connections: settings.INFERENCE_UPSTREAM_CONNECTIONS, failureThreshold: settings.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: settings.CIRCUIT_COOLDOWN_MS,
   });
   const usage = createUsageRecorder({ redis: fast, prisma, streamKey, rateLimiter, metrics, log });
   const writer = settings.USAGE_WRITER_ENABLED
-    ? createUsageWriter({ prisma, reader: connectRedis(), redis, streamKey, log, metrics, batchSize: settings.USAGE_WRITER_BATCH_SIZE })
+    ? createUsageWriter({ prisma, reader: duplicateRedis(redis, log), redis, bus, streamKey, log, metrics, batchSize: settings.USAGE_WRITER_BATCH_SIZE })
     : null;
   const deps: InferenceDeps = { settings, keys, registry: nodes, rateLimiter, creditGate, usage, metrics };
 

@@ -1,7 +1,6 @@
 import type { PrismaClient } from '@cic/db';
-import type { Redis } from 'ioredis';
 import { Pool } from 'undici';
-import { channelOf } from '@cic/core/lib/topics';
+import type { TopicBus, Unsubscribe } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import { CIRCUIT_STATE_VALUE, CircuitBreaker } from './circuit-breaker.ts';
 import type { InferenceMetrics } from './inference-metrics.ts';
@@ -30,8 +29,8 @@ export interface ServedModelInfo {
 
 export interface NodeRegistryOptions {
   prisma: PrismaClient;
-  /** A connection this registry may put in subscriber mode. */
-  subscriber: Redis;
+  /** `nodeStatusChanged` triggers a refresh; so does every resync (a change may have been missed). */
+  bus: TopicBus;
   log: Logger;
   metrics: InferenceMetrics;
   refreshMs: number;
@@ -55,18 +54,17 @@ export class NodeRegistry {
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
   #again = false;
+  #unsubscribe: Unsubscribe[] = [];
 
   constructor(options: NodeRegistryOptions) {
     this.#o = options;
   }
 
   async start(): Promise<void> {
-    this.#o.subscriber.on('message', (channel: string) => {
-      if (channel === channelOf('nodeStatusChanged')) void this.refresh();
-    });
-    await this.#o.subscriber.subscribe(channelOf('nodeStatusChanged')).catch((err: unknown) => {
-      this.#o.log.warn({ err: (err as Error).message }, 'node registry: cannot subscribe to nodeStatusChanged; polling only');
-    });
+    this.#unsubscribe = [
+      this.#o.bus.subscribe('nodeStatusChanged', () => void this.refresh()),
+      this.#o.bus.onResync(() => void this.refresh()),
+    ];
     await this.refresh();
     this.#timer = setInterval(() => void this.refresh(), this.#o.refreshMs);
     this.#timer.unref();
@@ -74,8 +72,8 @@ export class NodeRegistry {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
     await this.#refreshing;
-    this.#o.subscriber.disconnect();
     await Promise.allSettled([...this.#nodes.values()].map((n) => n.pool.close()));
     this.#nodes.clear();
     this.#byModel.clear();

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '@cic/db';
 import type { Redis } from 'ioredis';
-import { publish } from '@cic/core/lib/topics';
+import type { TopicPublisher } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import type { InferenceMetrics } from './inference-metrics.ts';
 import { insertUsageRecords } from './insert-usage-records.ts';
@@ -12,8 +12,10 @@ export interface UsageWriterOptions {
   prisma: PrismaClient;
   /** A connection of its own: XREADGROUP blocks it. */
   reader: Redis;
-  /** For XACK/XDEL, XAUTOCLAIM and usageUpdated events. */
+  /** For XACK/XDEL and XAUTOCLAIM. */
   redis: Redis;
+  /** Announces `usageUpdated` per organization. */
+  bus: TopicPublisher;
   streamKey: string;
   log: Logger;
   metrics: InferenceMetrics;
@@ -47,7 +49,7 @@ const isForeignKeyViolation = (err: unknown): boolean => {
  * after the commit, and XAUTOCLAIM of entries a dead instance left pending. A slow or down database only
  * makes the stream longer; inference never waits for it.
  */
-export function createUsageWriter({ prisma, reader, redis, streamKey, log, metrics, batchSize = 500, claimIdleMs = 60_000, publishIntervalMs = 250, lingerMs = 200 }: UsageWriterOptions) {
+export function createUsageWriter({ prisma, reader, redis, bus, streamKey, log, metrics, batchSize = 500, claimIdleMs = 60_000, publishIntervalMs = 250, lingerMs = 200 }: UsageWriterOptions) {
   const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   let stopping = false;
   let loop: Promise<void> | undefined;
@@ -70,7 +72,7 @@ export function createUsageWriter({ prisma, reader, redis, streamKey, log, metri
     const at = new Date().toISOString();
     const batch = [...totals];
     totals.clear();
-    await Promise.allSettled(batch.map(([organizationId, t]) => publish(redis, 'usageUpdated', { organizationId, ...t, at }, organizationId)));
+    await Promise.allSettled(batch.map(([organizationId, t]) => bus.publish('usageUpdated', { organizationId, ...t, at }, organizationId)));
   }
 
   async function write(entries: Entry[]): Promise<void> {

@@ -18,25 +18,24 @@ afterAll(async () => {
 describe('adjustCredits', () => {
   it('posts an audited ADJUSTMENT and publishes billingChanged', async () => {
     const org = await w.createOrg();
-    const sub = w.redis.duplicate();
-    w.onClose(async () => sub.disconnect());
-    const messages: string[] = [];
-    sub.on('message', (_c: string, m: string) => messages.push(m));
-    await sub.subscribe(`billingChanged:${org.id}`);
+    const messages: unknown[] = [];
+    w.onClose(async () => off());
+    const off = w.bus.subscribe('billingChanged', org.id, (payload) => messages.push(payload));
+    await w.bus.settled();
 
-    const result = await adjustCredits({ prisma: w.prisma, redis: w.redis, viewer: admin, organizationId: org.id, amountMicros: 7_000_000n, reason: 'Manual grant for a pilot', requestId: 'req_adj' });
+    const result = await adjustCredits({ prisma: w.prisma, bus: w.bus, viewer: admin, organizationId: org.id, amountMicros: 7_000_000n, reason: 'Manual grant for a pilot', requestId: 'req_adj' });
     expect(result).toMatchObject({ inserted: true, balanceMicros: 7_000_000n });
     const [entry] = await w.prisma.ledgerEntry.findMany({ where: { organizationId: org.id } });
     expect(entry).toMatchObject({ type: 'ADJUSTMENT', amountMicros: 7_000_000n, description: 'Manual grant for a pilot', createdById: admin.userId });
     const audit = await w.prisma.auditLog.findFirstOrThrow({ where: { organizationId: org.id, action: 'billing.adjust_credits' } });
     expect(audit).toMatchObject({ actorType: 'USER', actorId: admin.userId, requestId: 'req_adj', metadata: expect.objectContaining({ amountMicros: '7000000', reason: 'Manual grant for a pilot' }) });
     await w.eventually(() => messages.length > 0);
-    expect(JSON.parse(messages[0]!)).toMatchObject({ organizationId: org.id, balanceMicros: '7000000', frozen: false });
+    expect(messages[0]).toMatchObject({ organizationId: org.id, balanceMicros: '7000000', frozen: false });
   });
 
   it('posts once for a retried request with the same idempotency key; negative corrections work', async () => {
     const org = await w.createOrg({ balanceMicros: 0n });
-    const opts = { prisma: w.prisma, redis: w.redis, viewer: admin, organizationId: org.id, amountMicros: 3_000_000n, reason: 'grant', idempotencyKey: 'k1' };
+    const opts = { prisma: w.prisma, bus: w.bus, viewer: admin, organizationId: org.id, amountMicros: 3_000_000n, reason: 'grant', idempotencyKey: 'k1' };
     await adjustCredits(opts);
     expect((await adjustCredits(opts)).inserted).toBe(false);
     await adjustCredits({ ...opts, amountMicros: -1_000_000n, reason: 'correction', idempotencyKey: 'k2' });
@@ -47,7 +46,7 @@ describe('adjustCredits', () => {
   it('refuses non-admins: owners of the organization and its API keys', async () => {
     const org = await w.createOrg();
     for (const viewer of [userViewer({ roles: { [org.id]: 'OWNER' } }), keyViewer(org.id)]) {
-      await expect(adjustCredits({ prisma: w.prisma, redis: w.redis, viewer, organizationId: org.id, amountMicros: 1n, reason: 'self grant' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(adjustCredits({ prisma: w.prisma, bus: w.bus, viewer, organizationId: org.id, amountMicros: 1n, reason: 'self grant' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
     expect(await w.prisma.ledgerEntry.count({ where: { organizationId: org.id } })).toBe(0);
   });
@@ -58,11 +57,11 @@ describe('adjustCredits', () => {
     [5n, '  ', 'reason'],
   ])('refuses amount %s / reason %j (BAD_REQUEST on %s)', async (amountMicros, reason, param) => {
     const org = await w.createOrg();
-    await expect(adjustCredits({ prisma: w.prisma, redis: w.redis, viewer: admin, organizationId: org.id, amountMicros, reason })).rejects.toMatchObject({ code: 'BAD_REQUEST', param });
+    await expect(adjustCredits({ prisma: w.prisma, bus: w.bus, viewer: admin, organizationId: org.id, amountMicros, reason })).rejects.toMatchObject({ code: 'BAD_REQUEST', param });
   });
 
   it('answers NOT_FOUND for an unknown organization', async () => {
-    await expect(adjustCredits({ prisma: w.prisma, redis: w.redis, viewer: admin, organizationId: 'org_nope', amountMicros: 1n, reason: 'grant' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(adjustCredits({ prisma: w.prisma, bus: w.bus, viewer: admin, organizationId: 'org_nope', amountMicros: 1n, reason: 'grant' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 

@@ -11,6 +11,7 @@ import { createHttpServer } from '../../src/http/server.ts';
 import { registerStripeWebhookRoute, type StripeWebhookRouteOptions } from '../../src/http/stripe-webhook-route.ts';
 import type { ApiKeyViewer, UserViewer } from '@cic/core/auth/viewer';
 import { createBillingMetrics } from '@cic/core/billing/billing-metrics';
+import { TopicBus } from '@cic/core/lib/topic-bus';
 
 export const WEBHOOK_SECRET = 'whsec_test_billing_fixture';
 export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -20,6 +21,8 @@ export async function createBillingWorld() {
   const db: TestDatabase = await createTestDatabase();
   const { url: redisUrl, prefix } = testRedis();
   const redis = new Redis(redisUrl, { lazyConnect: false });
+  // Channels carry the file's prefix too, so other test files' billing events never reach this one.
+  const bus = new TopicBus({ redis, prefix, log: silentLog });
   const closers: (() => Promise<unknown>)[] = [];
 
   async function createOrg(options: { balanceMicros?: bigint; customerId?: string; lowBalanceMicros?: bigint } = {}) {
@@ -43,7 +46,7 @@ export async function createBillingWorld() {
     const router = new Router();
     const registry = new Registry();
     const metrics = createBillingMetrics({ registry, prisma: db.prisma });
-    registerStripeWebhookRoute(router, { prisma: db.prisma, redis, metrics, webhookSecret: WEBHOOK_SECRET, ...options });
+    registerStripeWebhookRoute(router, { prisma: db.prisma, bus, metrics, webhookSecret: WEBHOOK_SECRET, ...options });
     const server = createHttpServer({ router, metrics: createHttpMetrics(), log });
     const { url } = await server.listen(0, '127.0.0.1');
     closers.push(() => server.close(1_000));
@@ -57,12 +60,13 @@ export async function createBillingWorld() {
     (await db.prisma.billingAccount.findUniqueOrThrow({ where: { organizationId } })).balanceMicros;
 
   return {
-    db, prisma: db.prisma, redis, redisUrl, prefix, createOrg, createUser, startWebhookServer, eventually, balanceOf,
+    db, prisma: db.prisma, redis, bus, redisUrl, prefix, createOrg, createUser, startWebhookServer, eventually, balanceOf,
     onClose(fn: () => Promise<unknown>) {
       closers.push(fn);
     },
     async close() {
       for (const c of closers.reverse()) await c().catch(() => undefined);
+      await bus.close();
       redis.disconnect();
       await db.drop();
     },

@@ -78,22 +78,21 @@ describe('customer.deleted', () => {
 describe('publishBillingChanged and the low-balance notice', () => {
   it('publishes the balance, notifies low balance once (audited) and re-arms after a top-up', async () => {
     const org = await w.createOrg({ balanceMicros: 1_000_000n, lowBalanceMicros: 5_000_000n });
-    const sub = w.redis.duplicate();
-    w.onClose(async () => sub.disconnect());
     const messages: unknown[] = [];
-    sub.on('message', (_c: string, m: string) => messages.push(JSON.parse(m)));
-    await sub.subscribe(`billingChanged:${org.id}`);
+    w.onClose(async () => off());
+    const off = w.bus.subscribe('billingChanged', org.id, (payload) => messages.push(payload));
+    await w.bus.settled();
 
-    await Promise.all([publishBillingChanged(w.redis, w.prisma, org.id), publishBillingChanged(w.redis, w.prisma, org.id)]);
+    await Promise.all([publishBillingChanged(w.bus, w.prisma, org.id), publishBillingChanged(w.bus, w.prisma, org.id)]);
     await w.eventually(() => messages.length === 2);
     expect(messages[0]).toEqual({ organizationId: org.id, balanceMicros: '1000000', frozen: false, low: true });
     expect(await w.prisma.auditLog.count({ where: { organizationId: org.id, action: 'billing.low_balance' } })).toBe(1);
 
     await w.prisma.billingAccount.update({ where: { organizationId: org.id }, data: { balanceMicros: 9_000_000n } });
-    await publishBillingChanged(w.redis, w.prisma, org.id);
+    await publishBillingChanged(w.bus, w.prisma, org.id);
     expect((await w.prisma.billingAccount.findUniqueOrThrow({ where: { organizationId: org.id } })).lowBalanceNotifiedAt).toBeNull();
     await w.prisma.billingAccount.update({ where: { organizationId: org.id }, data: { balanceMicros: 2_000_000n } });
-    await publishBillingChanged(w.redis, w.prisma, org.id);
+    await publishBillingChanged(w.bus, w.prisma, org.id);
     expect(await w.prisma.auditLog.count({ where: { organizationId: org.id, action: 'billing.low_balance' } })).toBe(2);
   });
 });

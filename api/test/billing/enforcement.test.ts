@@ -5,10 +5,12 @@ import { Router } from '../../src/http/router.ts';
 import { createHttpServer } from '../../src/http/server.ts';
 import { registerStripeWebhookRoute } from '../../src/http/stripe-webhook-route.ts';
 import { createRedis } from '@cic/core/lib/redis';
+import { TopicBus } from '@cic/core/lib/topic-bus';
 import { createBillingMetrics } from '@cic/core/billing/billing-metrics';
 import { BalanceCache } from '@cic/core/billing/balance-cache';
 import { createInferenceWorld, postJson, startSim, MODEL, type InferenceWorld } from '../inference/inference-fixture.ts';
 import { createBillingWorld, deliver, silentLog, stripeEvent, succeededIntent, WEBHOOK_SECRET, type BillingWorld } from './billing-fixture.ts';
+import { killSubscriber } from '../helpers/kill-subscriber.ts';
 
 let w: BillingWorld;
 let hookUrl: string;
@@ -21,9 +23,10 @@ afterAll(async () => {
   await w?.close();
 });
 
-async function startCache(ttlMs?: number) {
-  const cache = new BalanceCache({ prisma: w.prisma, subscriber: w.redis.duplicate(), log: silentLog, ttlMs });
+async function startCache(ttlMs?: number, bus = w.bus) {
+  const cache = new BalanceCache({ prisma: w.prisma, bus, log: silentLog, ttlMs });
   await cache.start();
+  await bus.settled();
   w.onClose(() => cache.stop());
   return cache;
 }
@@ -83,20 +86,40 @@ describe('BalanceCache (CreditGate)', () => {
     await w.eventually(async () => (await refusal(cache, org.id)) === null, 3_000);
   });
 
+  it('reads every balance it holds again when its pub/sub connection comes back (a freeze may have been missed)', async () => {
+    const bus = new TopicBus({ redis: w.redis, prefix: `${w.prefix}resync:`, log: silentLog });
+    w.onClose(() => bus.close());
+    const cache = await startCache(60_000, bus);
+    const org = await w.createOrg({ balanceMicros: 10n });
+    expect(await refusal(cache, org.id)).toBeNull();
+    // Frozen while this cache's connection is away: its billingChanged is lost with the connection.
+    await w.prisma.organization.update({ where: { id: org.id }, data: { frozenAt: new Date(), frozenReason: 'dispute' } });
+    expect(await refusal(cache, org.id)).toBeNull(); // still trusted for a minute
+    await killSubscriber(w.redis, bus);
+    await w.eventually(async () => (await refusal(cache, org.id))?.code === 'INSUFFICIENT_QUOTA', 3_000);
+  });
+
   it('starts and answers from the database while Redis is unreachable', async () => {
-    const cache = new BalanceCache({ prisma: w.prisma, subscriber: createRedis('redis://127.0.0.1:1', silentLog), log: silentLog });
+    const nowhere = createRedis('redis://127.0.0.1:1', silentLog);
+    const bus = new TopicBus({ redis: nowhere, prefix: w.prefix, log: silentLog });
+    const cache = new BalanceCache({ prisma: w.prisma, bus, log: silentLog });
     await cache.start();
-    w.onClose(() => cache.stop());
+    await bus.settled(); // answers at the first connection error instead of waiting for Redis
+    w.onClose(async () => {
+      await cache.stop();
+      await bus.close();
+      nowhere.disconnect();
+    });
     const org = await w.createOrg({ balanceMicros: 10n });
     expect(await refusal(cache, org.id)).toBeNull();
   });
 
   it('ignores messages about organizations it never served and survives garbage on the channel', async () => {
     const cache = await startCache();
-    await w.redis.publish('billingChanged:org_never_seen', JSON.stringify({ organizationId: 'org_never_seen', balanceMicros: '5', frozen: false, low: false }));
+    await w.redis.publish(w.bus.channel('billingChanged', 'org_never_seen'), JSON.stringify({ organizationId: 'org_never_seen', balanceMicros: '5', frozen: false, low: false }));
     const org = await w.createOrg({ balanceMicros: 10n });
     expect(await refusal(cache, org.id)).toBeNull();
-    await w.redis.publish(`billingChanged:${org.id}`, 'not json');
+    await w.redis.publish(w.bus.channel('billingChanged', org.id), 'not json');
     expect(cache.peek('org_never_seen')).toBeUndefined();
     expect(await refusal(cache, org.id)).toBeNull();
   });
@@ -118,7 +141,7 @@ describe('402 through /v1 with the billing gate', () => {
       const key = await iw.createKey();
       // The inference world starts funded; this organization has spent it all.
       await iw.prisma.billingAccount.update({ where: { organizationId: iw.org.id }, data: { balanceMicros: 0n } });
-      const cache = new BalanceCache({ prisma: iw.prisma, subscriber: w.redis.duplicate(), log: silentLog, ttlMs: 60_000 });
+      const cache = new BalanceCache({ prisma: iw.prisma, bus: w.bus, log: silentLog, ttlMs: 60_000 });
       await cache.start();
       const api = await iw.startApi({ creditGate: cache, redisUrl: w.redisUrl });
       const body = { model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 };
@@ -130,7 +153,7 @@ describe('402 through /v1 with the billing gate', () => {
       // The webhook server of this world writes to the inference world's database.
       const router = new Router();
       const http = createHttpMetrics();
-      registerStripeWebhookRoute(router, { prisma: iw.prisma, redis: w.redis, metrics: createBillingMetrics({ registry: http.registry, prisma: iw.prisma }), webhookSecret: WEBHOOK_SECRET });
+      registerStripeWebhookRoute(router, { prisma: iw.prisma, bus: w.bus, metrics: createBillingMetrics({ registry: http.registry, prisma: iw.prisma }), webhookSecret: WEBHOOK_SECRET });
       const server = createHttpServer({ router, metrics: http, log: silentLog });
       const { url } = await server.listen(0, '127.0.0.1');
       try {

@@ -1,24 +1,19 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadPersistedOperations } from '../../src/graphql/persisted-operations.ts';
-import { publish } from '@cic/core/lib/topics';
 import { createGraphQLWorld, eventually, gql } from './graphql-fixture.ts';
 import { collect, wsClient } from './live-clients.ts';
 
 let world: Awaited<ReturnType<typeof createGraphQLWorld>>;
 let url: string;
 let token: string;
-let publisher: Redis;
 
 beforeAll(async () => {
   world = await createGraphQLWorld();
   const a = await world.tenant('Acme');
   token = a.ownerToken;
   url = (await world.startApi()).url;
-  publisher = new Redis(world.redis.url);
 });
 afterAll(async () => {
-  publisher.disconnect();
   await world.close();
 });
 
@@ -143,7 +138,7 @@ it('with GRAPHQL_ALLOW_ARBITRARY_OPERATIONS=false runs only registered operation
       next: (v) => events.push(v), error: (e) => events.push({ error: e }), complete: () => undefined,
     });
     await eventually(async () => {
-      await publish(publisher, 'nodeStatusChanged', { nodeId: world.node.id, modelName: world.model.name, status: 'READY', previousStatus: 'STARTING', reason: 'probe', at: new Date().toISOString() });
+      await world.bus.publish('nodeStatusChanged', { nodeId: world.node.id, modelName: world.model.name, status: 'READY', previousStatus: 'STARTING', reason: 'probe', at: new Date().toISOString() });
       return events.length > 0;
     });
     expect(events[0]).toMatchObject({ data: { nodeStatusChanged: { id: expect.any(String), status: 'READY' } } });

@@ -1,11 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createTestDatabase, testRedis, type TestDatabase } from '@cic/db/testing';
 import type { OrgRole } from '@cic/db';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildApi } from '../../src/app.ts';
 import { loadApiConfig } from '../../src/config.ts';
 import { generateKey } from '@cic/core/api-keys/key-format';
 import { signSessionToken } from '@cic/core/auth/session-token';
+import { TopicBus } from '@cic/core/lib/topic-bus';
 
 export const SECRET = 'test-session-token-secret-0123456789abcdef';
 
@@ -40,6 +42,9 @@ export async function createGraphQLWorld() {
   const redis = testRedis();
   const { prisma } = db;
   const bullPrefix = `test-${randomUUID()}`;
+  // Publishes as the jobs worker does: a connection and bus of its own, on the world's channel prefix.
+  const publisher = new Redis(redis.url);
+  const bus = new TopicBus({ redis: publisher, prefix: redis.prefix, log: pino({ level: 'silent' }) });
   const apis: { stop(): Promise<void> }[] = [];
   const suffix = () => randomBytes(4).toString('hex');
 
@@ -76,7 +81,7 @@ export async function createGraphQLWorld() {
   async function startApi(env: Record<string, string> = {}) {
     const config = loadApiConfig({
       NODE_ENV: 'test', PORT: '0', DATABASE_URL: db.url, REDIS_URL: redis.url, SHUTDOWN_GRACE_SECONDS: '2',
-      INFERENCE_REDIS_PREFIX: redis.prefix, GRAPHQL_REDIS_PREFIX: `${redis.prefix}gql:`, SESSION_TOKEN_SECRET: SECRET, BULLMQ_PREFIX: bullPrefix, USAGE_WRITER_ENABLED: 'false', ...env,
+      INFERENCE_REDIS_PREFIX: redis.prefix, REDIS_CHANNEL_PREFIX: redis.prefix, GRAPHQL_REDIS_PREFIX: `${redis.prefix}gql:`, SESSION_TOKEN_SECRET: SECRET, BULLMQ_PREFIX: bullPrefix, USAGE_WRITER_ENABLED: 'false', ...env,
     });
     const api = buildApi({ config, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
     const { url } = await api.start();
@@ -87,9 +92,11 @@ export async function createGraphQLWorld() {
   }
 
   return {
-    db, prisma, redis, bullPrefix, model, admin, adminToken, node, user, key, tenant, token, startApi,
+    db, prisma, redis, bus, bullPrefix, model, admin, adminToken, node, user, key, tenant, token, startApi,
     async close() {
       await Promise.allSettled(apis.map((a) => a.stop()));
+      await bus.close();
+      publisher.disconnect();
       await db.drop();
     },
   };

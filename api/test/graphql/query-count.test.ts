@@ -12,6 +12,7 @@ import type { GraphQLServices } from '../../src/graphql/context.ts';
 import { LiveAuthorization } from '../../src/graphql/live-authorization.ts';
 import { NodeSnapshots } from '../../src/graphql/node-snapshots.ts';
 import { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
+import { TopicBus } from '@cic/core/lib/topic-bus';
 import { createGraphQLWorld, SECRET } from './graphql-fixture.ts';
 
 let world: Awaited<ReturnType<typeof createGraphQLWorld>>;
@@ -44,9 +45,9 @@ beforeAll(async () => {
     await world.prisma.membership.create({ data: { userId: u.id, organizationId: orgId } });
     await world.key(orgId);
   }
-  keys = new KeyAuthenticator({ prisma, subscriber: new Redis(world.redis.url), log, platformLimits: RATE_LIMITS });
+  keys = new KeyAuthenticator({ prisma, bus: new TopicBus({ redis: new Redis(world.redis.url, { lazyConnect: true }), prefix: world.redis.prefix, log }), log, platformLimits: RATE_LIMITS });
   const services = {
-    prisma, redis: null as never, events: null as never, nodeQueue: null as never, usageEventsPerSecond: 4, rateLimits: RATE_LIMITS,
+    prisma, redis: null as never, bus: null as never, events: null as never, nodeQueue: null as never, usageEventsPerSecond: 4, rateLimits: RATE_LIMITS,
     live: new LiveAuthorization({ prisma, log }), nodeSnapshots: new NodeSnapshots(prisma),
     invitationValidDays: 7, invitationEvents: createGraphQLMetrics(new Registry()).invitations,
   } satisfies GraphQLServices;

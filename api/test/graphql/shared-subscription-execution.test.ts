@@ -1,13 +1,24 @@
+import type { NodeStatus } from '@cic/db';
+import { testRedis } from '@cic/db/testing';
 import { createSchema, createYoga } from 'graphql-yoga';
-import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LiveEvents } from '../../src/graphql/live-events.ts';
 import { useSharedSubscriptionExecution } from '../../src/graphql/use-shared-subscription-execution.ts';
 import type { Viewer } from '@cic/core/auth/viewer';
+import { TopicBus } from '@cic/core/lib/topic-bus';
 
 // The plugin on a small schema, through Yoga's own subscribe: how many times the selection is executed
 // per event is what it changes, so the resolvers count their calls.
-const target = new EventTarget();
-const events = new LiveEvents(target as never);
+const { url, prefix } = testRedis();
+const redis = new Redis(url);
+const bus = new TopicBus({ redis, prefix, log: pino({ level: 'silent' }) });
+const events = new LiveEvents(bus);
+afterAll(async () => {
+  await bus.close();
+  redis.disconnect();
+});
 let executions = 0;
 const schema = createSchema<{ viewer: Viewer }>({
   typeDefs: /* GraphQL */ `
@@ -46,8 +57,11 @@ async function subscribe(viewer: Viewer, query: string, variables: Record<string
   return (result as AsyncIterableIterator<{ data?: unknown }>)[Symbol.asyncIterator]();
 }
 
-const publish = (nodeId: string, status: string) =>
-  target.dispatchEvent(new CustomEvent('nodeStatusChanged', { detail: { nodeId, modelName: 'm', status, previousStatus: null, reason: null, at: '' } }));
+/** Publishes once the subscriptions made so far are in place on Redis. */
+const publish = async (nodeId: string, status: NodeStatus) => {
+  await bus.settled();
+  await bus.publish('nodeStatusChanged', { nodeId, modelName: 'm', status, previousStatus: null, reason: null, at: '' });
+};
 
 describe('shared execution of admin streams', () => {
   it('runs a selection once per event for every admin subscribed with it, and separately per selection and per variables', async () => {
@@ -56,7 +70,7 @@ describe('shared execution of admin streams', () => {
     const filtered = await subscribe(admin, 'subscription($n: ID) { nodeStatusChanged(nodeId: $n) { id status } }', { n: 'node_1' });
     const reads = [...same, other, filtered].map((it) => it.next());
     executions = 0;
-    publish('node_1', 'READY');
+    await publish('node_1', 'READY');
     const results = await Promise.all(reads);
     expect(results.map((r) => r.value)).toEqual([
       { data: { nodeStatusChanged: { id: 'node_1', status: 'READY' } } },
@@ -74,7 +88,7 @@ describe('shared execution of admin streams', () => {
     const usage = [await subscribe(admin, 'subscription { usageUpdated { id status } }'), await subscribe(admin, 'subscription { usageUpdated { id status } }')];
     const reads = [forMember, forAdmin, ...usage].map((it) => it.next());
     executions = 0;
-    publish('node_2', 'DRAINING');
+    await publish('node_2', 'DRAINING');
     const results = await Promise.all(reads);
     expect(results.every((r) => !r.done)).toBe(true);
     expect(executions).toBe(4); // the member's, the admin's, and each usageUpdated subscriber's own

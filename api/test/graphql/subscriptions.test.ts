@@ -1,6 +1,5 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publish } from '@cic/core/lib/topics';
+import { killSubscriber } from '../helpers/kill-subscriber.ts';
 import { createGraphQLWorld, eventually, gql } from './graphql-fixture.ts';
 import { collect, sseClient, wsClient } from './live-clients.ts';
 
@@ -9,7 +8,6 @@ let apiA: string;
 let apiB: string;
 let a: Awaited<ReturnType<typeof world.tenant>>;
 let b: Awaited<ReturnType<typeof world.tenant>>;
-let redis: Redis;
 const cleanups: (() => unknown)[] = [];
 
 beforeAll(async () => {
@@ -18,11 +16,9 @@ beforeAll(async () => {
   b = await world.tenant('Bolt');
   apiA = (await world.startApi()).url;
   apiB = (await world.startApi()).url;
-  redis = new Redis(world.redis.url);
 });
 afterAll(async () => {
   for (const c of cleanups) await c();
-  redis.disconnect();
   await world.close();
 });
 
@@ -32,7 +28,7 @@ const NODE_STATUS = 'subscription($nodeId: ID) { nodeStatusChanged(nodeId: $node
 /** Publishes a harmless READY probe until the subscriber has it: the subscription is then live. */
 async function untilLive(nodeId: string, events: NodeStatusEvent[]) {
   await eventually(async () => {
-    await publish(redis, 'nodeStatusChanged', { nodeId, modelName: world.model.name, status: 'READY', previousStatus: 'STARTING', reason: 'probe', at: new Date().toISOString() });
+    await world.bus.publish('nodeStatusChanged', { nodeId, modelName: world.model.name, status: 'READY', previousStatus: 'STARTING', reason: 'probe', at: new Date().toISOString() });
     return events.some((e) => e.nodeStatusChanged.status === 'READY');
   });
 }
@@ -60,7 +56,7 @@ describe('node status across two instances', () => {
     await untilLive(node.id, status.events);
     const events = collect<{ nodeEvents: { message: string; kind: string } }>(client, 'subscription($id: ID!) { nodeEvents(nodeId: $id) { message kind } }', { id: node.id });
     await eventually(async () => {
-      await publish(redis, 'nodeEvents', { id: 'nev_x', nodeId: node.id, kind: 'LOG', message: 'pulling weights', fromStatus: null, toStatus: null, createdAt: new Date().toISOString() }, node.id);
+      await world.bus.publish('nodeEvents', { id: 'nev_x', nodeId: node.id, kind: 'LOG', message: 'pulling weights', fromStatus: null, toStatus: null, createdAt: new Date().toISOString() }, node.id);
       return events.events.length > 0;
     });
     expect(events.events[0]).toEqual({ nodeEvents: { message: 'pulling weights', kind: 'LOG' } });
@@ -99,7 +95,7 @@ describe('usage ticker', () => {
     const sub = collect<Tick>(client, USAGE, { org: a.org.id });
     // Probes carry 0 requests: those published before the subscription was live are lost harmlessly.
     const tick = (requests: number) =>
-      publish(redis, 'usageUpdated', { organizationId: a.org.id, requests, promptTokens: requests * 10, completionTokens: 0, at: new Date().toISOString() }, a.org.id);
+      world.bus.publish('usageUpdated', { organizationId: a.org.id, requests, promptTokens: requests * 10, completionTokens: 0, at: new Date().toISOString() }, a.org.id);
     await eventually(async () => {
       await tick(0);
       return sub.events.length > 0;
@@ -126,7 +122,7 @@ describe('usage ticker', () => {
     cleanups.push(() => client.dispose());
     const sub = collect<Tick>(client, USAGE, { org: a.org.id });
     await eventually(async () => {
-      await publish(redis, 'usageUpdated', { organizationId: a.org.id, requests: 1, promptTokens: 1, completionTokens: 0, at: new Date().toISOString() }, a.org.id);
+      await world.bus.publish('usageUpdated', { organizationId: a.org.id, requests: 1, promptTokens: 1, completionTokens: 0, at: new Date().toISOString() }, a.org.id);
       return sub.events.length > 0;
     });
     const r = await gql(apiA, 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: key.id }, { auth: a.ownerToken });
@@ -141,7 +137,7 @@ describe('usage ticker', () => {
     cleanups.push(() => client.dispose());
     const sub = collect<Tick>(client, USAGE, { org: a.org.id });
     await eventually(async () => {
-      await publish(redis, 'usageUpdated', { organizationId: a.org.id, requests: 0, promptTokens: 0, completionTokens: 0, at: new Date().toISOString() }, a.org.id);
+      await world.bus.publish('usageUpdated', { organizationId: a.org.id, requests: 0, promptTokens: 0, completionTokens: 0, at: new Date().toISOString() }, a.org.id);
       return sub.events.length > 0;
     });
     await gql(apiA, 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: key.id }, { auth: a.ownerToken });
@@ -149,11 +145,28 @@ describe('usage ticker', () => {
     expect(JSON.stringify(sub.errors)).toMatch(/revoked/);
   });
 
+  it('a key revoked while the pub/sub connection was down closes its WebSocket once the connection is back (4403)', async () => {
+    const api = await world.startApi();
+    const key = await world.key(a.org.id);
+    const { client, closes } = wsClient(api.url, key.secret);
+    cleanups.push(() => client.dispose());
+    const sub = collect<Tick>(client, USAGE, { org: a.org.id });
+    await eventually(async () => {
+      await world.bus.publish('usageUpdated', { organizationId: a.org.id, requests: 0, promptTokens: 0, completionTokens: 0, at: new Date().toISOString() }, a.org.id);
+      return sub.events.length > 0;
+    });
+    // Revoked without apiKeyChanged: the event a dropped connection would have lost.
+    await world.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+    await killSubscriber(api.redis, api.bus);
+    await eventually(() => closes.length > 0);
+    expect(closes[0]).toEqual({ code: 4403, reason: 'API key revoked' });
+  });
+
   it('a graceful stop ends open SSE streams instead of waiting out the grace period', async () => {
     const apiC = await world.startApi({ SHUTDOWN_GRACE_SECONDS: '60' });
     const sub = collect<Tick>(sseClient(apiC.url, a.apiKey.secret), USAGE, { org: a.org.id });
     await eventually(async () => {
-      await publish(redis, 'usageUpdated', { organizationId: a.org.id, requests: 0, promptTokens: 0, completionTokens: 0, at: new Date().toISOString() }, a.org.id);
+      await world.bus.publish('usageUpdated', { organizationId: a.org.id, requests: 0, promptTokens: 0, completionTokens: 0, at: new Date().toISOString() }, a.org.id);
       return sub.events.length > 0;
     });
     // With the stream left open, stop() would wait 60 s and the test would time out.

@@ -6,7 +6,7 @@ import { loadApiConfig } from '../../src/config.ts';
 export interface TestApiOptions {
   databaseUrl: string;
   redisUrl: string;
-  /** Isolates this API's Redis keys (usage stream, rate limits) from other test files'. */
+  /** Isolates this API's Redis keys (usage stream, rate limits) and pub/sub channels from other test files'. */
   redisPrefix?: string;
   env?: Record<string, string>;
 }
@@ -14,7 +14,7 @@ export interface TestApiOptions {
 /** Builds and starts the real API on a free loopback port, with logs silenced. */
 export async function startTestApi({ databaseUrl, redisUrl, redisPrefix = `test:${randomUUID()}:`, env = {} }: TestApiOptions) {
   const config = loadApiConfig({
-    NODE_ENV: 'test', PORT: '0', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SHUTDOWN_GRACE_SECONDS: '5', INFERENCE_REDIS_PREFIX: redisPrefix,
+    NODE_ENV: 'test', PORT: '0', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SHUTDOWN_GRACE_SECONDS: '5', INFERENCE_REDIS_PREFIX: redisPrefix, REDIS_CHANNEL_PREFIX: redisPrefix,
     BULLMQ_PREFIX: `b${randomUUID().slice(0, 8)}`, ...env,
   });
   const api = buildApi({ config, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis } from '../../../scripts/lib/redis.mjs';
 import { AppError } from '@cic/core/errors';
 import type { Simulator } from '@cic/vllm-sim';
+import { killSubscriber } from '../helpers/kill-subscriber.ts';
 import { createInferenceWorld, type InferenceWorld, MODEL, postJson, startSim } from './inference-fixture.ts';
 
 let world: InferenceWorld;
@@ -122,8 +123,18 @@ describe('credits and keys', () => {
     const key = await world.createKey();
     for (const api of [a, b]) expect((await postJson(`${api.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret)).status).toBe(200);
     await world.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
-    await a.redis.publish('apiKeyChanged', JSON.stringify({ keyId: key.id, prefix: key.prefix }));
+    await a.bus.publish('apiKeyChanged', { keyId: key.id, prefix: key.prefix });
     await world.eventually(async () => (await postJson(`${b.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret)).status === 401, 1_000);
+  });
+
+  it('does not keep serving a key revoked while its pub/sub connection was down', async () => {
+    const key = await world.createKey();
+    expect((await postJson(`${b.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret)).status).toBe(200);
+    // Revoked without an apiKeyChanged reaching b (as if published while b's connection was away).
+    await world.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+    expect((await postJson(`${b.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret)).status).toBe(200); // cached
+    await killSubscriber(b.redis, b.bus);
+    expect((await postJson(`${b.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret)).status).toBe(401);
   });
 
   it('answers 401 in OpenAI shape without a key or with a malformed header', async () => {
@@ -180,11 +191,11 @@ describe('when Redis hangs', () => {
 });
 
 describe('usageUpdated events', () => {
-  it('publishes the organization usage after metering', async () => {
+  it('publishes the organization usage after metering, on the channel with the deployment prefix', async () => {
     const sub = new Redis(world.redis.url);
     const got: unknown[] = [];
     sub.on('message', (_c: string, m: string) => got.push(JSON.parse(m)));
-    await sub.subscribe(`usageUpdated:${world.org.id}`);
+    await sub.subscribe(`${world.redis.prefix}usageUpdated:${world.org.id}`);
     const key = await world.createKey();
     await (await postJson(`${a.baseURL}/chat/completions`, { model: MODEL, messages }, key.secret)).text();
     await world.eventually(async () => got.length > 0);

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TopicBus } from '@cic/core/lib/topic-bus';
 import { createInferenceMetrics } from '../../src/inference/inference-metrics.ts';
 import { newUsageId, type UsageRecordMessage } from '../../src/inference/usage-record.ts';
 import { createUsageWriter } from '../../src/inference/usage-writer.ts';
@@ -10,12 +11,14 @@ import { createInferenceWorld, type InferenceWorld, MODEL } from './inference-fi
 
 let world: InferenceWorld;
 let redis: Redis;
+let bus: TopicBus;
 let keyId: string;
 const log = pino({ level: 'silent' });
 
 beforeAll(async () => {
   world = await createInferenceWorld();
   redis = new Redis(world.redis.url);
+  bus = new TopicBus({ redis, prefix: world.redis.prefix, log });
   keyId = (await world.createKey()).id;
 });
 
@@ -31,7 +34,7 @@ const message = (over: Partial<UsageRecordMessage> = {}): UsageRecordMessage => 
 });
 
 function writer(streamKey: string, claimIdleMs = 60_000, prisma = world.prisma) {
-  return createUsageWriter({ prisma, reader: new Redis(world.redis.url), redis, streamKey, log, metrics: createInferenceMetrics(new Registry()), claimIdleMs });
+  return createUsageWriter({ prisma, reader: new Redis(world.redis.url), redis, bus, streamKey, log, metrics: createInferenceMetrics(new Registry()), claimIdleMs });
 }
 
 describe('usage writer', () => {

@@ -1,12 +1,12 @@
 import type { PrismaClient } from '@cic/db';
-import type { Redis } from 'ioredis';
 import type { Actor } from '../audit/write-audit-log.ts';
+import type { TopicPublisher } from '../lib/topic-bus.ts';
 
 /** What every key-management service needs besides its own arguments. */
 export interface KeyActionContext {
   prisma: PrismaClient;
   /** Publishes `apiKeyChanged` so every instance's KeyAuthenticator drops the key. */
-  redis: Redis;
+  bus: TopicPublisher;
   /** Who acts (audit log). */
   actor: Actor;
   /** The request that asked (audit log). */

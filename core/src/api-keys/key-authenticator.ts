@@ -1,8 +1,7 @@
 import type { PrismaClient } from '@cic/db';
-import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { channelOf, type TopicPayloads } from '../lib/topics.ts';
+import type { TopicBus, Unsubscribe } from '../lib/topic-bus.ts';
 import { keyMatchesHash, parseKey } from './key-format.ts';
 import { effectiveKeyLimits, ORGANIZATION_RATE_LIMITS_SELECT, type OrganizationRateLimits, type PlatformRateLimits } from './rate-limit-ceilings.ts';
 
@@ -39,8 +38,8 @@ interface CacheEntry {
 
 export interface KeyAuthenticatorOptions {
   prisma: PrismaClient;
-  /** A connection this class may put in subscriber mode (pass `redis.duplicate()`). */
-  subscriber: Redis;
+  /** Brings `apiKeyChanged` from every instance and tells when events may have been missed. */
+  bus: TopicBus;
   log: Logger;
   /** The platform's rate-limit defaults and ceilings (RATE_LIMIT_*), for organizations without their own. */
   platformLimits: PlatformRateLimits;
@@ -73,7 +72,7 @@ const invalid = () =>
  */
 export class KeyAuthenticator {
   readonly #prisma: PrismaClient;
-  readonly #subscriber: Redis;
+  readonly #bus: TopicBus;
   readonly #log: Logger;
   readonly #platformLimits: PlatformRateLimits;
   readonly #cacheTtlMs: number;
@@ -81,12 +80,14 @@ export class KeyAuthenticator {
   readonly #cache = new Map<string, CacheEntry>();
   readonly #inflight = new Map<string, Promise<CacheEntry>>();
   #lastUsed = new Map<string, Date>();
-  #subscribed = false;
+  #unsubscribe: Unsubscribe[] = [];
+  /** Bumped whenever cached keys are dropped: a lookup that started before must not put back what it read. */
+  #generation = 0;
   readonly #flushTimer: NodeJS.Timeout;
 
-  constructor({ prisma, subscriber, log, platformLimits, cacheTtlMs = 30_000, negativeTtlMs = 2_000, lastUsedFlushMs = 10_000 }: KeyAuthenticatorOptions) {
+  constructor({ prisma, bus, log, platformLimits, cacheTtlMs = 30_000, negativeTtlMs = 2_000, lastUsedFlushMs = 10_000 }: KeyAuthenticatorOptions) {
     this.#prisma = prisma;
-    this.#subscriber = subscriber;
+    this.#bus = bus;
     this.#log = log;
     this.#platformLimits = platformLimits;
     this.#cacheTtlMs = cacheTtlMs;
@@ -96,47 +97,30 @@ export class KeyAuthenticator {
   }
 
   /**
-   * Subscribes to `apiKeyChanged`. Never fails on a Redis outage: while unsubscribed, cached keys are
-   * trusted only for the short negative TTL, and the cache is cleared on reconnect (events published
-   * during the outage were missed).
+   * Follows `apiKeyChanged`. Never waits for Redis: while the bus is not listening, cached keys are
+   * trusted only for the short negative TTL, and every resync empties the cache (a revocation published
+   * while the subscription was down was missed).
    */
   async start(): Promise<void> {
-    const channel = channelOf('apiKeyChanged');
-    this.#subscriber.on('message', (from: string, message: string) => {
-      if (from !== channel) return;
-      try {
-        const { prefix } = JSON.parse(message) as TopicPayloads['apiKeyChanged'];
-        this.#cache.delete(prefix);
-      } catch {
+    this.#unsubscribe = [
+      this.#bus.subscribe('apiKeyChanged', ({ prefix }) => this.evict(prefix)),
+      this.#bus.onResync(() => {
         this.#cache.clear();
-      }
-    });
-    const subscribe = () =>
-      this.#subscriber.subscribe(channel).then(
-        () => {
-          this.#subscribed = true;
-        },
-        (err: Error) => this.#log.warn({ err: err.message }, 'cannot subscribe to key changes yet; keys are re-checked every few seconds'),
-      );
-    this.#subscriber.on('close', () => {
-      this.#subscribed = false;
-    });
-    this.#subscriber.on('ready', () => {
-      this.#cache.clear();
-      if (!this.#subscribed) void subscribe();
-    });
-    await subscribe();
+        this.#generation++;
+      }),
+    ];
   }
 
   async stop(): Promise<void> {
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
     clearInterval(this.#flushTimer);
     await this.flushLastUsed();
-    this.#subscriber.disconnect();
   }
 
   /** Drops a key from this instance's cache (others learn through `apiKeyChanged`). */
   evict(prefix: string): void {
     this.#cache.delete(prefix);
+    this.#generation++;
   }
 
   /** The key behind an `Authorization: Bearer …` header value, or a 401 AppError. */
@@ -159,11 +143,12 @@ export class KeyAuthenticator {
 
   async #lookup(prefix: string): Promise<CacheEntry> {
     const cached = this.#cache.get(prefix);
-    const ttl = cached?.key && this.#subscribed ? this.#cacheTtlMs : this.#negativeTtlMs;
+    const ttl = cached?.key && this.#bus.listening ? this.#cacheTtlMs : this.#negativeTtlMs;
     if (cached && Date.now() - cached.fetchedAt < ttl) return cached;
     // Concurrent requests with the same new key share one query.
     let pending = this.#inflight.get(prefix);
     if (!pending) {
+      const generation = this.#generation;
       pending = this.#prisma.apiKey
         .findUnique({
           where: { prefix },
@@ -174,7 +159,7 @@ export class KeyAuthenticator {
         })
         .then((key) => {
           const entry = { key, fetchedAt: Date.now() };
-          this.#cache.set(prefix, entry);
+          if (generation === this.#generation) this.#cache.set(prefix, entry);
           return entry;
         })
         .finally(() => this.#inflight.delete(prefix));

@@ -1,6 +1,5 @@
 import type { ApiKey } from '@cic/db';
 import { AppError } from '../errors.ts';
-import { publish } from '../lib/topics.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
 import type { KeyActionContext } from './key-action-options.ts';
 import { generateKey } from './key-format.ts';
@@ -17,7 +16,7 @@ export interface RotateApiKeyOptions extends KeyActionContext {
  * and revokes the old one in the same transaction; returns the new secret once. A limit above a ceiling
  * lowered since is brought down to the ceiling rather than refused: rotating a leaked key must always work.
  */
-export async function rotateApiKey({ prisma, redis, actor, requestId, keyId, platformLimits }: RotateApiKeyOptions): Promise<{ apiKey: ApiKey; secret: string; previous: ApiKey }> {
+export async function rotateApiKey({ prisma, bus, actor, requestId, keyId, platformLimits }: RotateApiKeyOptions): Promise<{ apiKey: ApiKey; secret: string; previous: ApiKey }> {
   const generated = generateKey();
   const result = await prisma.$transaction(async (tx) => {
     const old = await tx.apiKey.findUnique({ where: { id: keyId } });
@@ -40,6 +39,6 @@ export async function rotateApiKey({ prisma, redis, actor, requestId, keyId, pla
     });
     return { apiKey: created, previous: { ...old, revokedAt: new Date() } };
   });
-  await publish(redis, 'apiKeyChanged', { keyId: result.previous.id, prefix: result.previous.prefix });
+  await bus.publish('apiKeyChanged', { keyId: result.previous.id, prefix: result.previous.prefix });
   return { ...result, secret: generated.secret };
 }

@@ -1,6 +1,5 @@
 import type { ApiKey } from '@cic/db';
 import { AppError } from '../errors.ts';
-import { publish } from '../lib/topics.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
 import type { KeyActionContext } from './key-action-options.ts';
 import { assertWithinCeilings, organizationLimitsOf, type PlatformRateLimits } from './rate-limit-ceilings.ts';
@@ -19,7 +18,7 @@ export interface UpdateApiKeyLimitsOptions extends KeyActionContext {
  * Changes a key's rate limits (each at most the organization's ceiling); `apiKeyChanged` makes every
  * instance re-read the key at once.
  */
-export async function updateApiKeyLimits({ prisma, redis, actor, requestId, keyId, rpmLimit, tpmLimit, platformLimits }: UpdateApiKeyLimitsOptions): Promise<ApiKey> {
+export async function updateApiKeyLimits({ prisma, bus, actor, requestId, keyId, rpmLimit, tpmLimit, platformLimits }: UpdateApiKeyLimitsOptions): Promise<ApiKey> {
   const key = await prisma.$transaction(async (tx) => {
     const current = await tx.apiKey.findUnique({ where: { id: keyId } });
     if (!current) throw new AppError('NOT_FOUND', 'API key not found.');
@@ -32,6 +31,6 @@ export async function updateApiKeyLimits({ prisma, redis, actor, requestId, keyI
     });
     return updated;
   });
-  await publish(redis, 'apiKeyChanged', { keyId: key.id, prefix: key.prefix });
+  await bus.publish('apiKeyChanged', { keyId: key.id, prefix: key.prefix });
   return key;
 }

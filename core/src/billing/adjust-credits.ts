@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '@cic/db';
-import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
+import type { TopicPublisher } from '../lib/topic-bus.ts';
 import type { Logger } from '../logger.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
 import { actorOf, type Viewer } from '../auth/viewer.ts';
@@ -11,7 +11,7 @@ import { publishBillingChanged } from './publish-billing-changed.ts';
 
 export interface AdjustCreditsOptions {
   prisma: PrismaClient;
-  redis: Redis;
+  bus: TopicPublisher;
   log?: Logger;
   /** A platform admin. */
   viewer: Viewer;
@@ -35,7 +35,7 @@ const MAX_ABS_MICROS = 1_000_000n * 1_000_000n; // 1M USD: a typo guard, not a b
  * `billingChanged` so every gateway sees the new balance. This is how credits are added in manual mode.
  */
 export async function adjustCredits(options: AdjustCreditsOptions): Promise<{ inserted: boolean; balanceMicros: bigint; sourceId: string }> {
-  const { prisma, redis, log, viewer, organizationId, amountMicros, requestId = null } = options;
+  const { prisma, bus, log, viewer, organizationId, amountMicros, requestId = null } = options;
   assertPlatformAdmin(viewer);
   const actor = actorOf(viewer);
   const reason = options.reason.trim();
@@ -59,7 +59,7 @@ export async function adjustCredits(options: AdjustCreditsOptions): Promise<{ in
     return entry;
   });
   if (posted.inserted) {
-    await publishBillingChanged(redis, prisma, organizationId).catch((err: unknown) => log?.warn({ err, organizationId }, 'could not publish billingChanged'));
+    await publishBillingChanged(bus, prisma, organizationId).catch((err: unknown) => log?.warn({ err, organizationId }, 'could not publish billingChanged'));
   }
   return { ...posted, sourceId };
 }

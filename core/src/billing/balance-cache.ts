@@ -1,9 +1,9 @@
 import type { PrismaClient } from '@cic/db';
-import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 import type { CreditGate } from './credit-gate.ts';
 import type { Logger } from '../logger.ts';
-import { channelOf, type TopicPayloads } from '../lib/topics.ts';
+import type { TopicBus, Unsubscribe } from '../lib/topic-bus.ts';
+import type { TopicPayloads } from '../lib/topics.ts';
 import type { BillingMetrics } from './billing-metrics.ts';
 
 interface Entry {
@@ -15,19 +15,17 @@ interface Entry {
 
 export interface BalanceCacheOptions {
   prisma: PrismaClient;
-  /** A connection this class may put in subscriber mode (pass `redis.duplicate()`). */
-  subscriber: Redis;
+  /** Brings `billingChanged` from every process and tells when events may have been missed. */
+  bus: TopicBus;
   log: Logger;
   metrics?: BillingMetrics;
   /**
    * How long a balance is trusted without asking the database, in case a `billingChanged` message was
-   * lost (Redis restart). Past it the request is still answered from memory and a refresh runs behind it.
+   * lost (dropped even though the connection stayed up: reconnects are handled by reloading). Past it the request is still answered from memory and a refresh runs behind it.
    * @defaultValue 5000
    */
   ttlMs?: number;
 }
-
-const CHANNEL_PATTERN = `${channelOf('billingChanged')}:*`;
 
 /**
  * The inference path's credit gate: an in-process map of {balance, frozen} per organization, loaded on
@@ -37,7 +35,7 @@ const CHANNEL_PATTERN = `${channelOf('billingChanged')}:*`;
  */
 export class BalanceCache implements CreditGate {
   readonly #prisma: PrismaClient;
-  readonly #subscriber: Redis;
+  readonly #bus: TopicBus;
   readonly #log: Logger;
   readonly #metrics: BillingMetrics | undefined;
   readonly #ttlMs: number;
@@ -45,30 +43,30 @@ export class BalanceCache implements CreditGate {
   readonly #loading = new Map<string, Promise<Entry>>();
   /** Organizations whose state changed while a load was in flight: that load may have read too early. */
   readonly #changedDuringLoad = new Set<string>();
+  #unsubscribe: Unsubscribe[] = [];
 
-  constructor({ prisma, subscriber, log, metrics, ttlMs = 5_000 }: BalanceCacheOptions) {
+  constructor({ prisma, bus, log, metrics, ttlMs = 5_000 }: BalanceCacheOptions) {
     this.#prisma = prisma;
-    this.#subscriber = subscriber;
+    this.#bus = bus;
     this.#log = log;
     this.#metrics = metrics;
     this.#ttlMs = ttlMs;
   }
 
+  /** Follows every organization's `billingChanged`; never waits for Redis (until it is back, balances refresh every TTL). */
   async start(): Promise<void> {
-    this.#subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.#onMessage(channel, message));
-    try {
-      await this.#subscriber.psubscribe(CHANNEL_PATTERN);
-    } catch (err) {
-      // Inference must not wait for Redis: until the subscription is back, balances refresh every TTL.
-      this.#log.warn({ err }, 'billingChanged subscription failed; retrying when Redis is back');
-      this.#subscriber.once('ready', () => {
-        this.#subscriber.psubscribe(CHANNEL_PATTERN).catch((e: unknown) => this.#log.warn({ err: e }, 'billingChanged subscription failed again'));
-      });
-    }
+    this.#unsubscribe = [
+      this.#bus.subscribeAll('billingChanged', (payload, organizationId) => this.#onMessage(organizationId, payload)),
+      // A freeze published while the subscription was down was missed: every balance is read again.
+      this.#bus.onResync(() => {
+        for (const organizationId of this.#loading.keys()) this.#changedDuringLoad.add(organizationId);
+        for (const organizationId of this.#entries.keys()) this.#refreshInBackground(organizationId);
+      }),
+    ];
   }
 
   async stop(): Promise<void> {
-    this.#subscriber.disconnect();
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
     await Promise.allSettled(this.#loading.values());
   }
 
@@ -93,14 +91,12 @@ export class BalanceCache implements CreditGate {
     return e && { balanceMicros: e.balanceMicros, frozen: e.frozen };
   }
 
-  #onMessage(channel: string, message: string): void {
-    const organizationId = channel.slice(channelOf('billingChanged').length + 1);
+  #onMessage(organizationId: string, payload: TopicPayloads['billingChanged']): void {
     // A load already running may have read the row before this change committed: it must read again.
     if (this.#loading.has(organizationId)) this.#changedDuringLoad.add(organizationId);
     const cached = this.#entries.get(organizationId);
     if (!cached) return; // never served here: nothing to update
     try {
-      const payload = JSON.parse(message) as TopicPayloads['billingChanged'];
       this.#entries.set(organizationId, {
         balanceMicros: BigInt(payload.balanceMicros),
         frozen: payload.frozen,
@@ -108,7 +104,7 @@ export class BalanceCache implements CreditGate {
         fetchedAt: Date.now(),
       });
     } catch (err) {
-      this.#log.warn({ err, channel }, 'unreadable billingChanged message');
+      this.#log.warn({ err, organizationId }, 'unreadable billingChanged message');
     }
     // Messages from different publishers can arrive out of commit order; a read of the committed row settles it.
     this.#refreshInBackground(organizationId);

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '@cic/db';
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { allowAllCreditGate, type CreditGate } from './credit-gate.ts';
+import type { TopicBus } from '../lib/topic-bus.ts';
 import type { Logger } from '../logger.ts';
 import { BalanceCache } from './balance-cache.ts';
 import { createBillingMetrics } from './billing-metrics.ts';
@@ -22,8 +22,8 @@ export interface BillingSettings {
 export interface BuildBillingOptions {
   settings: BillingSettings;
   prisma: PrismaClient;
-  /** Opens a connection of its own (the balance cache puts it in subscriber mode). */
-  connectRedis: () => Redis;
+  /** The process's topic bus (the balance cache follows `billingChanged` on it). */
+  bus: TopicBus;
   registry: Registry;
   log: Logger;
 }
@@ -32,10 +32,10 @@ export interface BuildBillingOptions {
  * Billing's runtime pieces: the Stripe client (null in manual mode), the credit gate for /v1 and the
  * metrics; the API mounts the Stripe webhook route with them. GraphQL resolvers call the services in this folder with `stripe` and `checkout`.
  */
-export function buildBilling({ settings, prisma, connectRedis, registry, log }: BuildBillingOptions) {
+export function buildBilling({ settings, prisma, bus, registry, log }: BuildBillingOptions) {
   const stripe = createStripeClient({ secretKey: settings.STRIPE_SECRET_KEY, apiBase: settings.STRIPE_API_BASE });
   const metrics = createBillingMetrics({ registry, prisma });
-  const cache = settings.BILLING_ENFORCE_CREDITS ? new BalanceCache({ prisma, subscriber: connectRedis(), log, metrics }) : null;
+  const cache = settings.BILLING_ENFORCE_CREDITS ? new BalanceCache({ prisma, bus, log, metrics }) : null;
   const creditGate: CreditGate = cache ?? allowAllCreditGate;
   const checkout = {
     minCents: settings.CHECKOUT_MIN_CENTS,

@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@cic/db';
-import type { Redis } from 'ioredis';
-import { publish, type TopicPayloads } from '../lib/topics.ts';
+import type { TopicPublisher } from '../lib/topic-bus.ts';
+import type { TopicPayloads } from '../lib/topics.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
 
 const SYSTEM = { type: 'SYSTEM', id: 'billing' } as const;
@@ -13,7 +13,7 @@ const SYSTEM = { type: 'SYSTEM', id: 'billing' } as const;
  * entry (the conditional UPDATE makes that once even when several processes publish at the same time);
  * a top-up above the threshold clears the stamp so the next dip notifies again.
  */
-export async function publishBillingChanged(redis: Redis, prisma: PrismaClient, organizationId: string): Promise<TopicPayloads['billingChanged'] | null> {
+export async function publishBillingChanged(bus: TopicPublisher, prisma: PrismaClient, organizationId: string): Promise<TopicPayloads['billingChanged'] | null> {
   const org = await prisma.organization.findUnique({
     where: { id: organizationId },
     select: { frozenAt: true, billingAccount: { select: { balanceMicros: true, lowBalanceMicros: true, lowBalanceNotifiedAt: true } } },
@@ -40,6 +40,6 @@ export async function publishBillingChanged(redis: Redis, prisma: PrismaClient, 
       WHERE organization_id = ${organizationId} AND balance_micros >= low_balance_micros`;
   }
   const payload = { organizationId, balanceMicros: balanceMicros.toString(), frozen: org.frozenAt !== null, low };
-  await publish(redis, 'billingChanged', payload, organizationId);
+  await bus.publish('billingChanged', payload, organizationId);
   return payload;
 }

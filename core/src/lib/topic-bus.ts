@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
@@ -49,6 +50,8 @@ const escapeGlob = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
  */
 export class TopicBus {
   readonly prefix: string;
+  /** The subscriber connection's name in CLIENT LIST (`<prefix>topic-bus:<random>`), one per bus. */
+  readonly connectionName: string;
   readonly #redis: Redis;
   readonly #log: Logger;
   readonly #channels = new Map<string, Channel>();
@@ -66,6 +69,7 @@ export class TopicBus {
   constructor({ redis, prefix, log, registry }: TopicBusOptions) {
     this.#redis = redis;
     this.prefix = prefix;
+    this.connectionName = `${prefix}topic-bus:${randomUUID().slice(0, 8)}`;
     this.#log = log.child({ component: 'topic-bus' });
     this.#metrics = registry
       ? {
@@ -103,9 +107,9 @@ export class TopicBus {
   }
 
   /** Calls `handler` for the events of every `topic:<id>` channel (one pattern subscription), with the id. */
-  subscribeAll<T extends Topic>(topic: T, handler: TopicHandler<T>): Unsubscribe {
+  subscribeAll<T extends Topic>(topic: T, handler: (payload: TopicPayloads[T], id: string) => void): Unsubscribe {
     const base = `${this.channel(topic)}:`;
-    return this.#add('pattern', `${escapeGlob(base)}*`, { topic, base, subscriptions: new Set() }, handler);
+    return this.#add('pattern', `${escapeGlob(base)}*`, { topic, base, subscriptions: new Set() }, handler as TopicHandler<T>);
   }
 
   /**
@@ -180,7 +184,7 @@ export class TopicBus {
     if (this.#subscriber) return this.#subscriber;
     // The bus resubscribes itself; ioredis replaying its own list (or stale queued commands) would race it.
     const subscriber = duplicateRedis(this.#redis, this.#log, {
-      autoResubscribe: false, autoResendUnfulfilledCommands: false, enableOfflineQueue: false, connectionName: `${this.prefix}topic-bus`,
+      autoResubscribe: false, autoResendUnfulfilledCommands: false, enableOfflineQueue: false, connectionName: this.connectionName,
     });
     subscriber.on('message', (channel: string, message: string) => this.#dispatch(this.#channels.get(channel), channel, message));
     subscriber.on('pmessage', (pattern: string, channel: string, message: string) => this.#dispatch(this.#patterns.get(pattern), channel, message));

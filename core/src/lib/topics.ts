@@ -1,10 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { NodeEventKind, NodeStatus } from '@cic/db';
 
 /**
- * Events that cross processes through Redis pub/sub. Channel names and JSON payloads follow
- * @graphql-yoga/redis-event-target (channel = topic, or `topic:id`), so the jobs worker can publish with a
- * plain ioredis client and GraphQL subscriptions on any API instance receive it.
+ * Events that cross processes through Redis pub/sub, published and received through the TopicBus
+ * (topic-bus.ts): channel `<prefix><topic>` or `<prefix><topic>:<id>`, payload JSON.
  */
 export interface TopicPayloads {
   /** A node changed status (every instance; admins subscribe). */
@@ -20,10 +18,3 @@ export interface TopicPayloads {
 }
 
 export type Topic = keyof TopicPayloads;
-
-export const channelOf = (topic: Topic, id?: string): string => (id ? `${topic}:${id}` : topic);
-
-/** Publishes one event; the payload is JSON, as redis-event-target expects. */
-export async function publish<T extends Topic>(redis: Redis, topic: T, payload: TopicPayloads[T], id?: string): Promise<void> {
-  await redis.publish(channelOf(topic, id), JSON.stringify(payload));
-}

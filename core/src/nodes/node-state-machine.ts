@@ -1,6 +1,5 @@
 import type { NodeStatus, PrismaClient } from '@cic/db';
-import type { Redis } from 'ioredis';
-import { publish } from '../lib/topics.ts';
+import type { TopicPublisher } from '../lib/topic-bus.ts';
 
 /**
  * The one node lifecycle, shared by api and jobs:
@@ -40,7 +39,8 @@ export class NodeNotFoundError extends Error {
 
 export interface TransitionNodeOptions {
   prisma: PrismaClient;
-  redis: Redis;
+  /** Announces the transition (`nodeStatusChanged`, `nodeEvents`) after commit. */
+  bus: TopicPublisher;
   nodeId: string;
   to: NodeStatus;
   /** Why (shown in the node's events and statusReason). */
@@ -54,7 +54,7 @@ export interface TransitionNodeOptions {
  * conditional on the status read (compare-and-set), so two workers racing cannot both apply a
  * transition; the event row is written in the same transaction and published after commit.
  */
-export async function transitionNode({ prisma, redis, nodeId, to, reason, data = {} }: TransitionNodeOptions) {
+export async function transitionNode({ prisma, bus, nodeId, to, reason, data = {} }: TransitionNodeOptions) {
   const result = await prisma.$transaction(async (tx) => {
     const node = await tx.node.findUnique({ where: { id: nodeId }, include: { model: { select: { name: true } } } });
     if (!node) throw new NodeNotFoundError(nodeId);
@@ -70,17 +70,17 @@ export async function transitionNode({ prisma, redis, nodeId, to, reason, data =
     return { from: node.status, modelName: node.model.name, event };
   });
   const at = result.event.createdAt.toISOString();
-  await publish(redis, 'nodeStatusChanged', { nodeId, modelName: result.modelName, status: to, previousStatus: result.from, reason: reason ?? null, at });
-  await publish(redis, 'nodeEvents', {
+  await bus.publish('nodeStatusChanged', { nodeId, modelName: result.modelName, status: to, previousStatus: result.from, reason: reason ?? null, at });
+  await bus.publish('nodeEvents', {
     id: result.event.id, nodeId, kind: 'TRANSITION', message: result.event.message, fromStatus: result.from, toStatus: to, createdAt: at,
   }, nodeId);
   return { from: result.from, to };
 }
 
 /** Appends a log line to a node's events and publishes it to `nodeEvents:<nodeId>` subscribers. */
-export async function appendNodeLog({ prisma, redis, nodeId, message, kind = 'LOG' }: { prisma: PrismaClient; redis: Redis; nodeId: string; message: string; kind?: 'LOG' | 'HEALTH' }) {
+export async function appendNodeLog({ prisma, bus, nodeId, message, kind = 'LOG' }: { prisma: PrismaClient; bus: TopicPublisher; nodeId: string; message: string; kind?: 'LOG' | 'HEALTH' }) {
   const event = await prisma.nodeEvent.create({ data: { nodeId, kind, message } });
-  await publish(redis, 'nodeEvents', {
+  await bus.publish('nodeEvents', {
     id: event.id, nodeId, kind, message, fromStatus: null, toStatus: null, createdAt: event.createdAt.toISOString(),
   }, nodeId);
   return event;

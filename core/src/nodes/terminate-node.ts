@@ -1,7 +1,7 @@
 import type { Node, PrismaClient } from '@cic/db';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
+import type { TopicPublisher } from '../lib/topic-bus.ts';
 import type { Actor } from '../audit/write-audit-log.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
 import { enqueueNodeTerminate } from './node-jobs.ts';
@@ -9,7 +9,7 @@ import { IllegalNodeTransitionError, NodeNotFoundError, transitionNode } from '.
 
 export interface TerminateNodeOptions {
   prisma: PrismaClient;
-  redis: Redis;
+  bus: TopicPublisher;
   queue: Queue;
   actor: Actor;
   requestId: string;
@@ -20,13 +20,13 @@ export interface TerminateNodeOptions {
  * Starts a node's termination: a serving node (READY/UNHEALTHY) drains first, any other live node goes
  * straight to TERMINATING; then `node.terminate` is enqueued. Terminated nodes are a CONFLICT.
  */
-export async function terminateNode({ prisma, redis, queue, actor, requestId, nodeId }: TerminateNodeOptions): Promise<Node> {
+export async function terminateNode({ prisma, bus, queue, actor, requestId, nodeId }: TerminateNodeOptions): Promise<Node> {
   const node = await prisma.node.findUnique({ where: { id: nodeId }, select: { status: true } });
   if (!node) throw new AppError('NOT_FOUND', 'Node not found.');
   if (node.status !== 'DRAINING' && node.status !== 'TERMINATING') {
     const to = node.status === 'READY' || node.status === 'UNHEALTHY' ? 'DRAINING' : 'TERMINATING';
     try {
-      await transitionNode({ prisma, redis, nodeId, to, reason: `termination requested by ${actor.id}` });
+      await transitionNode({ prisma, bus, nodeId, to, reason: `termination requested by ${actor.id}` });
     } catch (err) {
       if (err instanceof NodeNotFoundError) throw new AppError('NOT_FOUND', 'Node not found.');
       if (err instanceof IllegalNodeTransitionError) throw new AppError('CONFLICT', `The node is ${err.from}; it cannot be terminated now.`);

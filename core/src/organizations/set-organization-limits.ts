@@ -1,14 +1,13 @@
 import type { Organization, PrismaClient } from '@cic/db';
-import type { Redis } from 'ioredis';
 import { writeAuditLog, type Actor } from '../audit/write-audit-log.ts';
 import { AppError } from '../errors.ts';
-import { publish } from '../lib/topics.ts';
+import type { TopicPublisher } from '../lib/topic-bus.ts';
 import { resolveOrganizationLimits, type OrganizationRateLimits, type PlatformRateLimits } from '../api-keys/rate-limit-ceilings.ts';
 
 export interface SetOrganizationLimitsOptions {
   prisma: PrismaClient;
   /** Publishes `apiKeyChanged` for the organization's keys, so every instance re-reads their ceilings. */
-  redis: Redis;
+  bus: TopicPublisher;
   /** A platform admin (the caller checks); audit log. */
   actor: Actor;
   requestId: string;
@@ -24,7 +23,7 @@ export interface SetOrganizationLimitsOptions {
  * counts them. Every live key of the organization is evicted from the key caches after commit.
  */
 export async function setOrganizationLimits(options: SetOrganizationLimitsOptions): Promise<Organization> {
-  const { prisma, redis, actor, requestId, organizationId, limits, platformLimits } = options;
+  const { prisma, bus, actor, requestId, organizationId, limits, platformLimits } = options;
   const { organization, keys } = await prisma.$transaction(async (tx) => {
     const current = await tx.organization.findUnique({ where: { id: organizationId } });
     if (!current) throw new AppError('NOT_FOUND', 'Organization not found.');
@@ -52,6 +51,6 @@ export async function setOrganizationLimits(options: SetOrganizationLimitsOption
     return { organization: updated, keys: live };
   });
   // The key caches hold each key with its organization's limits: drop them all on every instance.
-  await Promise.all(keys.map((k) => publish(redis, 'apiKeyChanged', { keyId: k.id, prefix: k.prefix })));
+  await Promise.all(keys.map((k) => bus.publish('apiKeyChanged', { keyId: k.id, prefix: k.prefix })));
   return organization;
 }

@@ -17,27 +17,27 @@ async function terminateIfDeadTooLong(ctx: JobContext, node: CheckedNode): Promi
   if (deadSeconds < ctx.config.UNHEALTHY_TERMINATE_AFTER_SECONDS) return;
   if (await nodeTerminatePending(ctx.lifecycle, node.id)) return;
   const message = `no successful health check for ${deadSeconds} s (UNHEALTHY_TERMINATE_AFTER_SECONDS=${ctx.config.UNHEALTHY_TERMINATE_AFTER_SECONDS}): terminating`;
-  await appendNodeLog({ prisma: ctx.prisma, redis: ctx.redis, nodeId: node.id, message });
+  await appendNodeLog({ prisma: ctx.prisma, bus: ctx.bus, nodeId: node.id, message });
   await enqueueNodeTerminate(ctx.lifecycle, node.id);
   ctx.metrics.unhealthyTerminations.inc();
   ctx.log.warn({ nodeId: node.id, deadSeconds }, 'terminating a node that stayed unhealthy');
 }
 
 async function checkOne(ctx: JobContext, node: CheckedNode): Promise<'ok' | 'failed'> {
-  const { prisma, redis, config } = ctx;
+  const { prisma, bus, config } = ctx;
   try {
     const load = await probeVllm(node.endpointUrl!, config.HEALTH_PROBE_TIMEOUT_MS);
     await prisma.node.update({
       where: { id: node.id },
       data: { runningRequests: Math.round(load.running), waitingRequests: Math.round(load.waiting), kvCacheUsage: load.kvCacheUsage, lastHealthAt: new Date(), healthFailures: 0 },
     });
-    if (node.status === 'UNHEALTHY') await transitionNode({ prisma, redis, nodeId: node.id, to: 'READY', reason: 'health check passed again' });
+    if (node.status === 'UNHEALTHY') await transitionNode({ prisma, bus, nodeId: node.id, to: 'READY', reason: 'health check passed again' });
     return 'ok';
   } catch (err) {
     if (err instanceof IllegalNodeTransitionError) return 'ok';
     const { healthFailures } = await prisma.node.update({ where: { id: node.id }, data: { healthFailures: { increment: 1 } }, select: { healthFailures: true } });
     if (node.status === 'READY' && healthFailures >= config.HEALTH_FAILURE_THRESHOLD) {
-      await transitionNode({ prisma, redis, nodeId: node.id, to: 'UNHEALTHY', reason: `${healthFailures} failed health checks: ${(err as Error).message}` })
+      await transitionNode({ prisma, bus, nodeId: node.id, to: 'UNHEALTHY', reason: `${healthFailures} failed health checks: ${(err as Error).message}` })
         .catch((e: unknown) => { if (!(e instanceof IllegalNodeTransitionError)) throw e; });
     }
     if (node.status === 'UNHEALTHY') await terminateIfDeadTooLong(ctx, node);

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@cic/db';
+import type { TopicBus } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -10,6 +11,8 @@ import type { Drivers } from '../providers/index.ts';
 export interface JobContext {
   prisma: PrismaClient;
   redis: Redis;
+  /** Publishes node and billing events (the same prefixed channels the API listens on). */
+  bus: TopicBus;
   config: JobsConfig;
   log: Logger;
   drivers: Drivers;

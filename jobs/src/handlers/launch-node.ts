@@ -25,7 +25,7 @@ export async function handleNodeLaunch(ctx: JobContext, { nodeId }: { nodeId: st
   if (!['PENDING', 'PROVISIONING', 'STARTING'].includes(initial.status)) return `node already ${initial.status}`;
   const log = nodeLogger(ctx, nodeId);
   const move = (to: 'PROVISIONING' | 'STARTING' | 'READY', reason: string, data?: { endpointUrl?: string; readyAt?: Date }) =>
-    transitionNode({ prisma: ctx.prisma, redis: ctx.redis, nodeId, to, reason, data });
+    transitionNode({ prisma: ctx.prisma, bus: ctx.bus, nodeId, to, reason, data });
   try {
     const config = parseNodeConfig(initial.config);
     if (initial.status === 'PENDING') await move('PROVISIONING', `provisioning (${initial.provider})`);
@@ -64,7 +64,7 @@ export async function handleNodeLaunch(ctx: JobContext, { nodeId }: { nodeId: st
       await log(`launch attempt failed, will retry: ${message}`);
       throw err;
     }
-    await transitionNode({ prisma: ctx.prisma, redis: ctx.redis, nodeId, to: 'FAILED', reason: message })
+    await transitionNode({ prisma: ctx.prisma, bus: ctx.bus, nodeId, to: 'FAILED', reason: message })
       .catch((e: unknown) => ctx.log.warn({ err: e, nodeId }, 'could not mark node FAILED'));
     ctx.metrics.nodeLaunches.inc({ provider: initial.provider, outcome: 'failed' });
     throw new UnrecoverableError(message);

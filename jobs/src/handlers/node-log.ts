@@ -11,11 +11,11 @@ export interface NodeLogger {
  * A log function for one node that appends lines to its events strictly in order (output lines arrive
  * faster than rows are written) and never fails the caller: a lost log line must not fail a launch.
  */
-export function nodeLogger(ctx: Pick<JobContext, 'prisma' | 'redis' | 'log'>, nodeId: string): NodeLogger {
+export function nodeLogger(ctx: Pick<JobContext, 'prisma' | 'bus' | 'log'>, nodeId: string): NodeLogger {
   let chain: Promise<unknown> = Promise.resolve();
   const log = (line: string) => {
     const message = line.length > 2000 ? `${line.slice(0, 2000)}…` : line;
-    chain = chain.then(() => appendNodeLog({ prisma: ctx.prisma, redis: ctx.redis, nodeId, message }))
+    chain = chain.then(() => appendNodeLog({ prisma: ctx.prisma, bus: ctx.bus, nodeId, message }))
       .catch((err: unknown) => ctx.log.warn({ err, nodeId }, 'could not append node log'));
     return chain.then(() => undefined);
   };

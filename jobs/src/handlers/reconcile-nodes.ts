@@ -14,7 +14,7 @@ async function markVanished(ctx: JobContext, nodeId: string, status: NodeStatus,
   const path: NodeStatus[] = status === 'READY' ? ['UNHEALTHY', 'FAILED'] : status === 'DRAINING' ? ['TERMINATING', 'TERMINATED'] : ['FAILED'];
   try {
     for (const to of path) {
-      await transitionNode({ prisma: ctx.prisma, redis: ctx.redis, nodeId, to, reason, data: to === 'TERMINATED' ? { terminatedAt: new Date() } : {} });
+      await transitionNode({ prisma: ctx.prisma, bus: ctx.bus, nodeId, to, reason, data: to === 'TERMINATED' ? { terminatedAt: new Date() } : {} });
     }
   } catch (err) {
     if (!(err instanceof IllegalNodeTransitionError)) throw err; // someone else moved it meanwhile
@@ -60,7 +60,7 @@ async function reconcileSkyPilotNodes(ctx: JobContext): Promise<{ vanished: numb
     orphans.push(cluster.name);
     const former = await ctx.prisma.node.findUnique({ where: { clusterName: cluster.name }, select: { id: true, status: true } });
     ctx.log.warn({ cluster: cluster.name, status: cluster.status, nodeId: former?.id }, 'orphan SkyPilot cluster (no live node owns it): run `sky down` if it is not needed');
-    if (former) await appendNodeLog({ prisma: ctx.prisma, redis: ctx.redis, nodeId: former.id, message: `orphan cluster ${cluster.name} (${cluster.status}) still exists although the node is ${former.status}` });
+    if (former) await appendNodeLog({ prisma: ctx.prisma, bus: ctx.bus, nodeId: former.id, message: `orphan cluster ${cluster.name} (${cluster.status}) still exists although the node is ${former.status}` });
   }
   ctx.metrics.orphanClusters.set(orphans.length);
   return { vanished, orphans };

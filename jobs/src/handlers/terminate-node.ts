@@ -34,7 +34,7 @@ export async function handleNodeTerminate(ctx: JobContext, { nodeId }: { nodeId:
   if (!node || node.status === 'TERMINATED') return 'already terminated';
   const log = nodeLogger(ctx, nodeId);
   const move = (to: 'DRAINING' | 'TERMINATING' | 'TERMINATED' | 'FAILED', reason: string, data?: { terminatedAt: Date }) =>
-    transitionNode({ prisma: ctx.prisma, redis: ctx.redis, nodeId, to, reason, data });
+    transitionNode({ prisma: ctx.prisma, bus: ctx.bus, nodeId, to, reason, data });
   try {
     if (node.status === 'READY' || node.status === 'UNHEALTHY') await move('DRAINING', 'termination: draining');
     if (node.status === 'READY' || node.status === 'UNHEALTHY' || node.status === 'DRAINING') {

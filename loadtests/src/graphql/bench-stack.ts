@@ -28,6 +28,9 @@ export interface FanoutServer {
   stats(collectGarbage?: boolean): Promise<ServerStats>;
 }
 
+/** The API's REDIS_CHANNEL_PREFIX: the bench publishes straight to its channel, as the jobs worker would. */
+const CHANNEL_PREFIX = 'bench:';
+
 const fullGc = async (process: { kill(signal: NodeJS.Signals): boolean }) => {
   process.kill('SIGUSR2');
   await new Promise((r) => setTimeout(r, 500));
@@ -57,13 +60,13 @@ async function start(stops: (() => Promise<void>)[], stopAll: () => Promise<void
   await prisma.$disconnect();
 
   const api = await spawnApi('api', {
-    DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, SESSION_TOKEN_SECRET: SECRET, USAGE_WRITER_ENABLED: 'false',
+    DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, REDIS_CHANNEL_PREFIX: CHANNEL_PREFIX, SESSION_TOKEN_SECRET: SECRET, USAGE_WRITER_ENABLED: 'false',
   }, MEASURED);
   stops.push(() => api.stop());
   const cic: FanoutServer = {
     name: 'CIC API (graphql-ws)',
     url: api.url,
-    channel: 'nodeStatusChanged',
+    channel: `${CHANNEL_PREFIX}nodeStatusChanged`,
     async stats(collectGarbage = false) {
       if (collectGarbage) await fullGc(api.process);
       const [cpuSeconds, heapBytes, rssBytes, sockets] = await Promise.all(['process_cpu_seconds_total', 'nodejs_heap_size_used_bytes', 'process_resident_memory_bytes', 'cic_graphql_ws_connections']

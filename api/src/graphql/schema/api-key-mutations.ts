@@ -43,7 +43,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new AppError('BAD_REQUEST', '`expiresAt` must be in the future.', { param: 'expiresAt' });
       const { apiKey, secret } = await createApiKey({
-        ...auditOf(ctx), prisma: ctx.prisma, redis: ctx.redis, organizationId: String(input.organizationId), name: input.name.trim(),
+        ...auditOf(ctx), prisma: ctx.prisma, bus: ctx.bus, organizationId: String(input.organizationId), name: input.name.trim(),
         scopes: (input.scopes ?? undefined) as ApiKeyScope[] | undefined, rpmLimit: input.rpmLimit ?? null, tpmLimit: input.tpmLimit ?? null, expiresAt: input.expiresAt ?? null,
         platformLimits: ctx.rateLimits,
       });
@@ -57,7 +57,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id() },
     authScopes: (_root, { id }, ctx) => manageApiKeyScope(ctx, String(id)),
     resolve: async (query, _root, { id }, ctx) => {
-      await revokeApiKey({ ...auditOf(ctx), prisma: ctx.prisma, redis: ctx.redis, keyId: String(id) });
+      await revokeApiKey({ ...auditOf(ctx), prisma: ctx.prisma, bus: ctx.bus, keyId: String(id) });
       ctx.log.info({ keyId: id }, 'api key revoked');
       return ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id: String(id) } });
     },
@@ -68,7 +68,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id() },
     authScopes: (_root, { id }, ctx) => manageApiKeyScope(ctx, String(id)),
     resolve: async (_root, { id }, ctx) => {
-      const { apiKey, secret } = await rotateApiKey({ ...auditOf(ctx), prisma: ctx.prisma, redis: ctx.redis, keyId: String(id), platformLimits: ctx.rateLimits });
+      const { apiKey, secret } = await rotateApiKey({ ...auditOf(ctx), prisma: ctx.prisma, bus: ctx.bus, keyId: String(id), platformLimits: ctx.rateLimits });
       ctx.log.info({ keyId: id, newKeyId: apiKey.id }, 'api key rotated');
       return { secret, apiKeyId: apiKey.id };
     },
@@ -79,7 +79,7 @@ builder.mutationFields((t) => ({
     authScopes: (_root, { input }, ctx) => manageApiKeyScope(ctx, String(input.id)),
     resolve: async (query, _root, { input }, ctx) => {
       const keyId = String(input.id);
-      await updateApiKeyLimits({ ...auditOf(ctx), prisma: ctx.prisma, redis: ctx.redis, keyId, rpmLimit: input.rpmLimit, tpmLimit: input.tpmLimit, platformLimits: ctx.rateLimits });
+      await updateApiKeyLimits({ ...auditOf(ctx), prisma: ctx.prisma, bus: ctx.bus, keyId, rpmLimit: input.rpmLimit, tpmLimit: input.tpmLimit, platformLimits: ctx.rateLimits });
       return ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id: keyId } });
     },
   }),

@@ -132,7 +132,7 @@ builder.mutationFields((t) => ({
     authScopes: { platformAdmin: true },
     resolve: (_root, { input }, ctx) =>
       adjustCredits({
-        prisma: ctx.prisma, redis: ctx.redis, log: ctx.log, viewer: ctx.viewer, requestId: ctx.requestId, organizationId: String(input.organizationId),
+        prisma: ctx.prisma, bus: ctx.bus, log: ctx.log, viewer: ctx.viewer, requestId: ctx.requestId, organizationId: String(input.organizationId),
         amountMicros: input.amountMicros, reason: input.reason, idempotencyKey: input.idempotencyKey ?? undefined,
       }),
   }),

@@ -54,7 +54,7 @@ builder.mutationFields((t) => ({
     description: 'Drains a serving node (else terminates at once) and enqueues node.terminate.',
     args: { id: t.arg.id() },
     resolve: async (query, _root, { id }, ctx) => {
-      const node = await terminateNode({ ...auditOf(ctx), prisma: ctx.prisma, redis: ctx.redis, queue: ctx.nodeQueue, nodeId: String(id) });
+      const node = await terminateNode({ ...auditOf(ctx), prisma: ctx.prisma, bus: ctx.bus, queue: ctx.nodeQueue, nodeId: String(id) });
       ctx.log.info({ nodeId: node.id, status: node.status }, 'node termination enqueued');
       return ctx.prisma.node.findUniqueOrThrow({ ...query, where: { id: node.id } });
     },

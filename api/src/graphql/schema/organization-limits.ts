@@ -47,7 +47,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { input }, ctx) => {
       const organizationId = String(input.organizationId);
       await setOrganizationLimits({
-        ...auditOf(ctx), prisma: ctx.prisma, redis: ctx.redis, organizationId, platformLimits: ctx.rateLimits,
+        ...auditOf(ctx), prisma: ctx.prisma, bus: ctx.bus, organizationId, platformLimits: ctx.rateLimits,
         limits: { maxRpm: input.maxRpm, maxTpm: input.maxTpm, defaultRpm: input.defaultRpm, defaultTpm: input.defaultTpm },
       });
       ctx.log.info({ organizationId }, 'organization rate limits set');

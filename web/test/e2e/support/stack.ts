@@ -4,7 +4,7 @@ import { createTestDatabase, testRedis, type TestDatabase } from '@cic/db/testin
 import { bootstrapPlatform } from '@cic/core/bootstrap/bootstrap-platform';
 import { DEFAULT_MODELS } from '@cic/core/bootstrap/default-models';
 import { createSimulator } from '@cic/vllm-sim';
-import { publish } from '@cic/core/lib/topics';
+import { TopicBus } from '@cic/core/lib/topic-bus';
 import { createRedis } from '@cic/core/lib/redis';
 import { pino } from 'pino';
 import { startMailbox } from './mailbox.ts';
@@ -37,12 +37,12 @@ export async function startStack({ apiEnv = {} }: StackOptions = {}) {
     const boot = await bootstrapPlatform({ prisma, adminEmail: ADMIN_EMAIL, models: DEFAULT_MODELS });
 
     const secrets = { AUTH_SECRET: secret('auth'), SESSION_TOKEN_SECRET: secret('session'), INTERNAL_AUTH_SECRET: secret('internal') };
-    // The run's Redis is shared with every other test file: queues, rate limits and the usage stream
-    // live under this stack's own prefix, so no other file's jobs reach this stack's worker.
+    // The run's Redis is shared with every other test file: queues, rate limits, the usage stream and
+    // pub/sub channels live under this stack's own prefix, so no other file's jobs reach this stack's worker.
     const redis = testRedis();
     const shared = {
       NODE_ENV: 'test', DATABASE_URL: db.url, REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
-      BULLMQ_PREFIX: `e2e${randomUUID().slice(0, 8)}`, INFERENCE_REDIS_PREFIX: redis.prefix, ...secrets,
+      BULLMQ_PREFIX: `e2e${randomUUID().slice(0, 8)}`, INFERENCE_REDIS_PREFIX: redis.prefix, REDIS_CHANNEL_PREFIX: redis.prefix, ...secrets,
     };
 
     // Locked to the persisted operations: every page, action and live view the tests go through proves
@@ -80,7 +80,7 @@ export async function startStack({ apiEnv = {} }: StackOptions = {}) {
     stops.push(web.stop);
     await waitForHttp(`${webUrl}/signin`, { timeoutMs: 60_000 });
 
-    return { prisma, apiUrl, webUrl, mailbox, boot, secrets, redisUrl: shared.REDIS_URL, children: { api, jobs, web }, stop: stopAll };
+    return { prisma, apiUrl, webUrl, mailbox, boot, secrets, redisUrl: shared.REDIS_URL, channelPrefix: shared.REDIS_CHANNEL_PREFIX, children: { api, jobs, web }, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
@@ -114,8 +114,11 @@ export async function registerStaticNode(stack: Stack, model = DEFAULT_MODELS[0]
   const node = await stack.prisma.node.create({
     data: { provider: 'STATIC', clusterName: `e2e-static-${Date.now()}`, modelId: served.id, endpointUrl: sim.url, status: 'READY', readyAt: new Date() },
   });
-  const redis = createRedis(stack.redisUrl, pino({ level: 'silent' }));
-  await publish(redis, 'nodeStatusChanged', { nodeId: node.id, modelName: model, status: 'READY', previousStatus: null, reason: 'registered by the e2e test', at: new Date().toISOString() });
+  const log = pino({ level: 'silent' });
+  const redis = createRedis(stack.redisUrl, log);
+  const bus = new TopicBus({ redis, prefix: stack.channelPrefix, log });
+  await bus.publish('nodeStatusChanged', { nodeId: node.id, modelName: model, status: 'READY', previousStatus: null, reason: 'registered by the e2e test', at: new Date().toISOString() });
+  await bus.close();
   await redis.quit();
   return { node, close: () => sim.close() };
 }
