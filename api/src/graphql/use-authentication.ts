@@ -9,7 +9,7 @@ export interface AuthenticationOptions {
 }
 
 /** A refusal in the GraphQL response shape, with the request id, for requests stopped before parsing. */
-export function refusalResponse(fetchAPI: { Response: typeof Response }, err: AppError, requestId: string): Response {
+function refusalResponse(fetchAPI: { Response: typeof Response }, err: AppError, requestId: string): Response {
   const extensions = { code: ERROR_CODES[err.code].graphql, ...(err.detail ? { detail: err.detail } : {}), requestId };
   return new fetchAPI.Response(JSON.stringify({ errors: [{ message: err.message, extensions }] }), {
     status: err.status,
