@@ -2,6 +2,7 @@ import type { PrismaClient } from '@cic/db';
 import type { Logger } from '@cic/core/logger';
 import { LOCAL_NODE_MODEL } from '@cic/core/bootstrap/default-models';
 import { launchNode } from '@cic/core/nodes/launch-node';
+import { LAUNCHING_STATUSES, ROUTABLE_STATUSES } from '@cic/core/nodes/node-status-groups';
 import type { Queue } from 'bullmq';
 
 export interface EnsureLocalNodeOptions {
@@ -18,7 +19,7 @@ export interface EnsureLocalNodeOptions {
  */
 export async function ensureLocalNode({ prisma, queue, log, modelName = LOCAL_NODE_MODEL }: EnsureLocalNodeOptions): Promise<string | null> {
   const live = await prisma.node.findFirst({
-    where: { model: { name: modelName }, status: { in: ['PENDING', 'PROVISIONING', 'STARTING', 'READY'] } },
+    where: { model: { name: modelName }, status: { in: [...LAUNCHING_STATUSES, ...ROUTABLE_STATUSES] } },
     select: { id: true, status: true },
   });
   if (live) {

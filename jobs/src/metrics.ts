@@ -1,10 +1,9 @@
-import type { NodeStatus, PrismaClient } from '@cic/db';
+import type { PrismaClient } from '@cic/db';
+import { NODE_STATUSES } from '@cic/core/nodes/node-status-groups';
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children'] as const;
-
-const NODE_STATUSES: readonly NodeStatus[] = ['PENDING', 'PROVISIONING', 'STARTING', 'READY', 'UNHEALTHY', 'DRAINING', 'TERMINATING', 'TERMINATED', 'FAILED'];
 
 /** The workers' own metrics (no per-tenant or per-node labels). */
 export function createJobsMetrics(registry: Registry, queues: () => Queue[], prisma: PrismaClient) {

@@ -2,6 +2,7 @@ import type { PrismaClient } from '@cic/db';
 import { Pool } from 'undici';
 import type { TopicBus, Unsubscribe } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
+import { ROUTABLE_STATUSES } from '@cic/core/nodes/node-status-groups';
 import { CIRCUIT_STATE_VALUE, CircuitBreaker } from './circuit-breaker.ts';
 import type { InferenceMetrics } from './inference-metrics.ts';
 
@@ -132,7 +133,7 @@ export class NodeRegistry {
   async #load(): Promise<void> {
     const [rows, models] = await Promise.all([
       this.#o.prisma.node.findMany({
-        where: { status: 'READY', endpointUrl: { not: null }, model: { enabled: true } },
+        where: { status: { in: [...ROUTABLE_STATUSES] }, endpointUrl: { not: null }, model: { enabled: true } },
         select: { id: true, endpointUrl: true, runningRequests: true, waitingRequests: true, kvCacheUsage: true, model: { select: { name: true } } },
       }),
       this.#o.prisma.servedModel.findMany({ where: { enabled: true }, select: { name: true, maxModelLen: true, createdAt: true } }),

@@ -5,6 +5,7 @@ import type { TopicPublisher } from '../lib/topic-bus.ts';
  * The one node lifecycle, shared by api and jobs:
  * PENDING → PROVISIONING → STARTING → READY ↔ UNHEALTHY → DRAINING → TERMINATING → TERMINATED,
  * FAILED from any launch step. Terminating is possible from every live state (an admin can cancel a launch).
+ * The groups other code asks about (launching, routable, live, owns a cluster…) are in node-status-groups.ts.
  */
 export const NODE_TRANSITIONS: Readonly<Record<NodeStatus, readonly NodeStatus[]>> = {
   PENDING: ['PROVISIONING', 'FAILED', 'TERMINATING'],
@@ -17,9 +18,6 @@ export const NODE_TRANSITIONS: Readonly<Record<NodeStatus, readonly NodeStatus[]
   TERMINATED: [],
   FAILED: ['TERMINATING'],
 };
-
-/** Statuses in which a node may receive inference traffic. */
-export const ROUTABLE_STATUSES: readonly NodeStatus[] = ['READY'];
 
 export const canTransition = (from: NodeStatus, to: NodeStatus): boolean => NODE_TRANSITIONS[from].includes(to);
 

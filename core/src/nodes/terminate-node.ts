@@ -6,6 +6,7 @@ import type { Actor } from '../audit/write-audit-log.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
 import { enqueueNodeTerminate } from './node-jobs.ts';
 import { IllegalNodeTransitionError, NodeNotFoundError, transitionNode } from './node-state-machine.ts';
+import { isServing, isTerminationUnderWay } from './node-status-groups.ts';
 
 export interface TerminateNodeOptions {
   prisma: PrismaClient;
@@ -23,8 +24,8 @@ export interface TerminateNodeOptions {
 export async function terminateNode({ prisma, bus, queue, actor, requestId, nodeId }: TerminateNodeOptions): Promise<Node> {
   const node = await prisma.node.findUnique({ where: { id: nodeId }, select: { status: true } });
   if (!node) throw new AppError('NOT_FOUND', 'Node not found.');
-  if (node.status !== 'DRAINING' && node.status !== 'TERMINATING') {
-    const to = node.status === 'READY' || node.status === 'UNHEALTHY' ? 'DRAINING' : 'TERMINATING';
+  if (!isTerminationUnderWay(node.status)) {
+    const to = isServing(node.status) ? 'DRAINING' : 'TERMINATING';
     try {
       await transitionNode({ prisma, bus, nodeId, to, reason: `termination requested by ${actor.id}` });
     } catch (err) {

@@ -1,6 +1,7 @@
 import type { Node } from '@cic/db';
 import { enqueueNodeTerminate, nodeTerminatePending } from '@cic/core/nodes/node-jobs';
 import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
+import { SERVING_STATUSES } from '@cic/core/nodes/node-status-groups';
 import { probeVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';
 
@@ -52,7 +53,7 @@ async function checkOne(ctx: JobContext, node: CheckedNode): Promise<'ok' | 'fai
  */
 export async function handleHealthCheck(ctx: JobContext): Promise<{ checked: number; failed: number }> {
   const nodes = await ctx.prisma.node.findMany({
-    where: { status: { in: ['READY', 'UNHEALTHY'] }, endpointUrl: { not: null } },
+    where: { status: { in: [...SERVING_STATUSES] }, endpointUrl: { not: null } },
     select: { id: true, status: true, endpointUrl: true, lastHealthAt: true, readyAt: true, createdAt: true },
   });
   const results = await Promise.all(nodes.map((n) => checkOne(ctx, n)));

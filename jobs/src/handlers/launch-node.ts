@@ -1,5 +1,6 @@
 import type { Prisma } from '@cic/db';
 import { IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
+import { isLaunching } from '@cic/core/nodes/node-status-groups';
 import { UnrecoverableError } from 'bullmq';
 import { parseNodeConfig } from '@cic/core/nodes/node-config';
 import { ProviderError } from '../providers/types.ts';
@@ -22,7 +23,7 @@ export interface LaunchAttempt {
 export async function handleNodeLaunch(ctx: JobContext, { nodeId }: { nodeId: string }, { finalAttempt }: LaunchAttempt): Promise<string> {
   const initial = await loadNode(ctx, nodeId);
   if (!initial) return 'node deleted';
-  if (!['PENDING', 'PROVISIONING', 'STARTING'].includes(initial.status)) return `node already ${initial.status}`;
+  if (!isLaunching(initial.status)) return `node already ${initial.status}`;
   const log = nodeLogger(ctx, nodeId);
   const move = (to: 'PROVISIONING' | 'STARTING' | 'READY', reason: string, data?: { endpointUrl?: string; readyAt?: Date }) =>
     transitionNode({ prisma: ctx.prisma, bus: ctx.bus, nodeId, to, reason, data });

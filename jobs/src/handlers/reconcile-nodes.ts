@@ -1,13 +1,9 @@
 import type { NodeStatus } from '@cic/db';
-import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
 import { parseNodeConfig } from '@cic/core/nodes/node-config';
+import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
+import { isRunning, OWNS_CLUSTER_STATUSES, RUNNING_STATUSES } from '@cic/core/nodes/node-status-groups';
 import { isAlive } from '../providers/local-driver.ts';
 import type { JobContext } from './job-context.ts';
-
-/** Statuses in which a node's cluster/process must exist. */
-const RUNNING: NodeStatus[] = ['STARTING', 'READY', 'UNHEALTHY', 'DRAINING'];
-/** Statuses whose cluster is expected (not an orphan) even if it may not exist yet. */
-const OWNED: NodeStatus[] = ['PROVISIONING', ...RUNNING, 'TERMINATING'];
 
 /** Moves a node whose server vanished to its end state through legal transitions. */
 async function markVanished(ctx: JobContext, nodeId: string, status: NodeStatus, reason: string): Promise<void> {
@@ -24,7 +20,7 @@ async function markVanished(ctx: JobContext, nodeId: string, status: NodeStatus,
 /** Local nodes whose simulator process is gone (worker restarted, process died) → FAILED. */
 export async function reconcileLocalNodes(ctx: JobContext): Promise<number> {
   let vanished = 0;
-  const local = await ctx.prisma.node.findMany({ where: { provider: 'LOCAL', status: { in: RUNNING } }, select: { id: true, status: true, config: true } });
+  const local = await ctx.prisma.node.findMany({ where: { provider: 'LOCAL', status: { in: [...RUNNING_STATUSES] } }, select: { id: true, status: true, config: true } });
   for (const node of local) {
     const pid = parseNodeConfig(node.config).localPid;
     if (pid !== undefined && !isAlive(pid)) {
@@ -48,9 +44,9 @@ async function reconcileSkyPilotNodes(ctx: JobContext): Promise<{ vanished: numb
   if (await ctx.prisma.node.count({ where: { provider: 'SKYPILOT' } }) === 0) return { vanished, orphans };
   const clusters = await ctx.drivers.byProvider.SKYPILOT.listClusters!(ctx.signal);
   const names = new Set(clusters.map((c) => c.name));
-  const sky = await ctx.prisma.node.findMany({ where: { provider: 'SKYPILOT', status: { in: OWNED } }, select: { id: true, status: true, clusterName: true } });
+  const sky = await ctx.prisma.node.findMany({ where: { provider: 'SKYPILOT', status: { in: [...OWNS_CLUSTER_STATUSES] } }, select: { id: true, status: true, clusterName: true } });
   for (const node of sky) {
-    if (RUNNING.includes(node.status) && !names.has(node.clusterName)) {
+    if (isRunning(node.status) && !names.has(node.clusterName)) {
       vanished++;
       await markVanished(ctx, node.id, node.status, `cluster ${node.clusterName} no longer exists in sky status`);
     }

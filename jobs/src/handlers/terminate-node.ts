@@ -1,4 +1,5 @@
 import { IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
+import { isServing } from '@cic/core/nodes/node-status-groups';
 import { parseNodeConfig } from '@cic/core/nodes/node-config';
 import { probeVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';
@@ -36,8 +37,8 @@ export async function handleNodeTerminate(ctx: JobContext, { nodeId }: { nodeId:
   const move = (to: 'DRAINING' | 'TERMINATING' | 'TERMINATED' | 'FAILED', reason: string, data?: { terminatedAt: Date }) =>
     transitionNode({ prisma: ctx.prisma, bus: ctx.bus, nodeId, to, reason, data });
   try {
-    if (node.status === 'READY' || node.status === 'UNHEALTHY') await move('DRAINING', 'termination: draining');
-    if (node.status === 'READY' || node.status === 'UNHEALTHY' || node.status === 'DRAINING') {
+    if (isServing(node.status)) await move('DRAINING', 'termination: draining');
+    if (isServing(node.status) || node.status === 'DRAINING') {
       await drain(ctx, node.endpointUrl, log);
       await move('TERMINATING', 'drained; tearing down');
     } else if (node.status !== 'TERMINATING') {

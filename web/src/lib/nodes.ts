@@ -1,9 +1,10 @@
+import type { NodeStatus } from '@cic/db';
 import { NODE_EVENT_FIELDS, NODE_FIELDS } from './graphql-fields';
 
 /** Node shapes and queries shared by the nodes pages and their live subscriptions (browser-safe). */
 export interface NodeRow {
   id: string;
-  status: string;
+  status: NodeStatus;
   statusReason: string | null;
   provider: string;
   accelerator: string | null;
@@ -30,5 +31,3 @@ export interface NodeEventRow {
 
 export const NODE_STATUS_SUBSCRIPTION = `subscription NodeStatus { nodeStatusChanged { ${NODE_FIELDS} } }`;
 export const NODE_EVENTS_SUBSCRIPTION = `subscription NodeEvents($nodeId: ID!) { nodeEvents(nodeId: $nodeId) { ${NODE_EVENT_FIELDS} } }`;
-
-export const isLive = (status: string) => !['TERMINATED', 'FAILED'].includes(status);

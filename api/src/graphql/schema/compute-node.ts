@@ -1,7 +1,8 @@
+import { NODE_STATUSES } from '@cic/core/nodes/node-status-groups';
 import { builder } from '../builder.ts';
 
 export const NodeStatusEnum = builder.enumType('NodeStatus', {
-  values: ['PENDING', 'PROVISIONING', 'STARTING', 'READY', 'UNHEALTHY', 'DRAINING', 'TERMINATING', 'TERMINATED', 'FAILED'] as const,
+  values: NODE_STATUSES,
 });
 export const NodeProviderEnum = builder.enumType('NodeProvider', { values: ['SKYPILOT', 'LOCAL', 'STATIC'] as const });
 const NodeEventKindEnum = builder.enumType('NodeEventKind', { values: ['TRANSITION', 'LOG', 'HEALTH'] as const });

@@ -1,4 +1,7 @@
+import { ROUTABLE_STATUSES } from '@cic/core/nodes/node-status-groups';
 import { builder } from '../builder.ts';
+
+const routable = { status: { in: [...ROUTABLE_STATUSES] } };
 
 /**
  * A served model and its prices. Everyone authenticated sees models (with how many nodes serve them);
@@ -16,9 +19,9 @@ builder.prismaNode('ServedModel', {
     enabled: t.exposeBoolean('enabled'),
     promptPriceMicros: t.expose('promptPriceMicros', { type: 'BigInt', description: 'Micro-dollars per 1M prompt tokens.' }),
     completionPriceMicros: t.expose('completionPriceMicros', { type: 'BigInt', description: 'Micro-dollars per 1M completion tokens.' }),
-    readyNodes: t.relationCount('nodes', { where: { status: 'READY' }, description: 'Nodes serving it now (0 = requests get 503).' }),
+    readyNodes: t.relationCount('nodes', { where: routable, description: 'Nodes serving it now (0 = requests get 503).' }),
     available: t.boolean({
-      select: { _count: { select: { nodes: { where: { status: 'READY' } } } } },
+      select: { _count: { select: { nodes: { where: routable } } } },
       resolve: (m) => m.enabled && m._count.nodes > 0,
     }),
   }),
