@@ -6,6 +6,10 @@ export function usd(micros: string | number | bigint | null | undefined, digits 
   return value.toLocaleString('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: digits, maximumFractionDigits: Math.max(digits, 4) });
 }
 
+/** Dollars to the micro-dollar, trailing zeros dropped: a fraction of a cent never reads "$0.00" (e.g. "-$0.000012"). */
+export const usdExact = (micros: string | number | bigint): string =>
+  (Number(BigInt(micros)) / 1_000_000).toLocaleString('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 6 });
+
 export const num = (n: number | string | null | undefined): string => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
 
 export function when(iso: string | null | undefined): string {
