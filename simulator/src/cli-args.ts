@@ -9,8 +9,11 @@ import {
 
 type Kind = 'string' | 'number' | 'boolean' | 'failure-types';
 
-/** vLLM-style flag → option. Each flag can also come from `SIM_<FLAG_IN_SNAKE_CASE>`. */
-const FLAGS: Record<string, { key: keyof SimulatorOptions; kind: Kind }> = {
+/**
+ * vLLM-style flag → option. Each flag can also come from `SIM_<FLAG_IN_SNAKE_CASE>`, or from the
+ * variable `env` names (vLLM reads its API key from `VLLM_API_KEY`, so the simulator does too).
+ */
+const FLAGS: Record<string, { key: keyof SimulatorOptions; kind: Kind; env?: string }> = {
   model: { key: 'model', kind: 'string' },
   host: { key: 'host', kind: 'string' },
   port: { key: 'port', kind: 'number' },
@@ -28,9 +31,11 @@ const FLAGS: Record<string, { key: keyof SimulatorOptions; kind: Kind }> = {
   'failure-types': { key: 'failureTypes', kind: 'failure-types' },
   'enable-force-include-usage': { key: 'enableForceIncludeUsage', kind: 'boolean' },
   seed: { key: 'seed', kind: 'number' },
+  'api-key': { key: 'apiKey', kind: 'string', env: 'VLLM_API_KEY' },
+  'enable-control-routes': { key: 'enableControlRoutes', kind: 'boolean' },
 };
 
-const envName = (flag: string): string => `SIM_${flag.replaceAll('-', '_').toUpperCase()}`;
+const envName = (flag: string): string => FLAGS[flag]?.env ?? `SIM_${flag.replaceAll('-', '_').toUpperCase()}`;
 
 /**
  * Reads flags (which win) and SIM_* environment variables into validated options.
@@ -57,7 +62,8 @@ export function parseCliOptions(
   if (typeof model === 'string') raw.model = model;
   for (const [flag, { key, kind }] of Object.entries(FLAGS)) {
     const value = raw[key] ?? values[flag] ?? env[envName(flag)];
-    if (value === undefined) continue;
+    // vLLM ignores an empty key (`--api-key ''`, `VLLM_API_KEY=`): the server then runs without one.
+    if (value === undefined || (key === 'apiKey' && value === '')) continue;
     raw[key] = convert(flag, kind, value);
   }
   try {

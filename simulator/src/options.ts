@@ -52,6 +52,16 @@ export interface SimulatorOptions {
   enableForceIncludeUsage?: boolean;
   /** Seed of the PRNG behind jitter, random text and failures. @defaultValue a random 32-bit integer */
   seed?: number;
+  /**
+   * vLLM's `--api-key` (or `VLLM_API_KEY`): requests to `/v1/*` without `Authorization: Bearer <key>` get
+   * 401 `{"error":"Unauthorized"}`; `/health` and `/metrics` stay open, as on vLLM. @defaultValue unset (no key)
+   */
+  apiKey?: string;
+  /**
+   * Serve the simulator-only `/_sim/*` routes (failure injection, kill, revive, stats); a real vLLM has
+   * none, so they are off unless asked for. They require the API key too when one is set. @defaultValue `false`
+   */
+  enableControlRoutes?: boolean;
 }
 
 const nonNegative = z.number().min(0);
@@ -84,6 +94,8 @@ const simulatorOptionsSchema = z.object({
     .number()
     .int()
     .default(() => Math.floor(Math.random() * 2 ** 32)),
+  apiKey: z.string().min(1).optional(),
+  enableControlRoutes: z.boolean().default(false),
 });
 
 export type ResolvedSimulatorOptions = z.output<typeof simulatorOptionsSchema>;

@@ -2,6 +2,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
+import { createApiKeyCheck } from './api-key-auth.ts';
 import type { SimulatorContext, SimulatorStats, StatCounter } from './context.ts';
 import { controlRoutes, readStats } from './control-routes.ts';
 import { createEngine } from './engine.ts';
@@ -65,13 +66,14 @@ export async function createSimulator(input: SimulatorOptions = {}): Promise<Sim
     prefixCache: createPrefixCache(options.maxNumSeqs * options.maxModelLen),
     inflight: new Set(),
   };
-  const routes: RouteTable = { ...openAiRoutes(ctx), ...controlRoutes(ctx) };
+  const routes: RouteTable = { ...openAiRoutes(ctx), ...(options.enableControlRoutes ? controlRoutes(ctx) : {}) };
+  const authorized = createApiKeyCheck(options.apiKey);
   const handling = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
 
   const server: Server = createServer((req, res) => {
     const arrivedAt = performance.now();
-    const done = dispatch(routes, req, res, arrivedAt, closing !== undefined).catch((error: unknown) =>
+    const done = dispatch(routes, authorized, req, res, arrivedAt, closing !== undefined).catch((error: unknown) =>
       sendError(res, error),
     );
     handling.add(done);
@@ -114,12 +116,15 @@ export async function createSimulator(input: SimulatorOptions = {}): Promise<Sim
 
 async function dispatch(
   routes: RouteTable,
+  authorized: ReturnType<typeof createApiKeyCheck>,
   req: IncomingMessage,
   res: ServerResponse,
   arrivedAt: number,
   closing: boolean,
 ): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+  // Before routing, as vLLM's middleware: an unknown /v1 path without the key is a 401 too.
+  if (!authorized(req, path)) return sendJson(res, 401, { error: 'Unauthorized' });
   const methods = routes[path];
   // FastAPI's bodies for unknown paths and methods, which is what vLLM answers.
   if (!methods) return sendJson(res, 404, { detail: 'Not Found' });

@@ -99,7 +99,7 @@ describe('engine death', () => {
 
 describe('/_sim control routes', () => {
   it('steer failures, the engine and report stats over HTTP', async () => {
-    sim = await startSimulator();
+    sim = await startSimulator({ enableControlRoutes: true });
     const control = (path: string, body?: unknown) =>
       body === undefined ? fetch(`${sim.url}/_sim/${path}`, { method: 'POST' }) : postJson(`${sim.url}/_sim/${path}`, body);
 
