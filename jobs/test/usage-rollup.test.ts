@@ -105,13 +105,13 @@ describe('usage rollup', () => {
     expect(ids.every((e) => e.sourceId.startsWith('usage:'))).toBe(true);
   });
 
-  it('the job publishes billingChanged with the new balance for charged organizations', async () => {
+  it('the job publishes billingChanged with the new balance for charged organizations, on the prefixed channels', async () => {
     const config = testConfig(db.url);
     const workers = startTestWorkers(config);
     const sub = new Redis(config.REDIS_URL);
     const messages: { organizationId: string; balanceMicros: string }[] = [];
     sub.on('message', (_c, m: string) => messages.push(JSON.parse(m) as (typeof messages)[number]));
-    await sub.subscribe(`billingChanged:${orgs[0]!.id}`, `billingChanged:${orgs[1]!.id}`);
+    await sub.subscribe(...orgs.slice(0, 2).map((org) => `${config.REDIS_CHANNEL_PREFIX}billingChanged:${org.id}`));
     try {
       await insertRecords(10);
       const result = await handleUsageRollup(workers.handlerContext(AbortSignal.timeout(30_000)));
