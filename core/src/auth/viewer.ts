@@ -1,4 +1,5 @@
 import type { OrgRole } from '@cic/db';
+import type { Actor } from '../audit/write-audit-log.ts';
 
 /** A signed-in dashboard user (session token). */
 export interface UserViewer {
@@ -30,6 +31,16 @@ export type Viewer = UserViewer | ApiKeyViewer | AnonymousViewer;
 
 export const ANONYMOUS: AnonymousViewer = { kind: 'anonymous', selectedOrganizationId: null };
 
+/**
+ * Someone running the admin CLI (`cic`) with the database's credentials: already above every platform
+ * check, so the platform-admin services accept them too. No transport ever makes one.
+ */
+export interface Operator {
+  kind: 'operator';
+  /** Recorded as the audit log's SYSTEM actor, e.g. `cli`. */
+  name: string;
+}
+
 /** The viewer's role in an organization (API keys act as MEMBER of their own), or null. */
 export function roleIn(viewer: Viewer, organizationId: string): OrgRole | null {
   if (viewer.kind === 'user') return viewer.roles.get(organizationId) ?? null;
@@ -37,7 +48,7 @@ export function roleIn(viewer: Viewer, organizationId: string): OrgRole | null {
   return null;
 }
 
-export const isPlatformAdmin = (viewer: Viewer): boolean => viewer.kind === 'user' && viewer.isPlatformAdmin;
+export const isPlatformAdmin = (viewer: Viewer | Operator): boolean => viewer.kind === 'operator' || (viewer.kind === 'user' && viewer.isPlatformAdmin);
 
 /** May read the organization's data: a member, its key, or a platform admin. */
 export const canReadOrganization = (viewer: Viewer, organizationId: string): boolean =>
@@ -50,7 +61,8 @@ export function canManageOrganization(viewer: Viewer, organizationId: string): b
 }
 
 /** An actor for the audit log. */
-export function actorOf(viewer: Viewer): { type: 'USER' | 'API_KEY'; id: string } {
+export function actorOf(viewer: Viewer | Operator): Actor {
+  if (viewer.kind === 'operator') return { type: 'SYSTEM', id: viewer.name };
   if (viewer.kind === 'user') return { type: 'USER', id: viewer.userId };
   if (viewer.kind === 'apiKey') return { type: 'API_KEY', id: viewer.keyId };
   throw new Error('anonymous viewers cannot act');

@@ -4,7 +4,7 @@ import { AppError } from '../errors.ts';
 import type { TopicPublisher } from '../lib/topic-bus.ts';
 import type { Logger } from '../logger.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
-import { actorOf, type Viewer } from '../auth/viewer.ts';
+import { actorOf, type Operator, type Viewer } from '../auth/viewer.ts';
 import { assertPlatformAdmin } from './billing-access.ts';
 import { postLedgerEntry } from './ledger.ts';
 import { publishBillingChanged } from './publish-billing-changed.ts';
@@ -13,8 +13,8 @@ export interface AdjustCreditsOptions {
   prisma: PrismaClient;
   bus: TopicPublisher;
   log?: Logger;
-  /** A platform admin. */
-  viewer: Viewer;
+  /** A platform admin (or the admin CLI's operator). */
+  viewer: Viewer | Operator;
   organizationId: string;
   /** Signed micro-dollars: positive grants credit, negative takes it away. */
   amountMicros: bigint;

@@ -1,11 +1,11 @@
 import { AppError } from '../errors.ts';
-import { canManageOrganization, canReadOrganization, isPlatformAdmin, type Viewer } from '../auth/viewer.ts';
+import { canManageOrganization, canReadOrganization, isPlatformAdmin, type Operator, type Viewer } from '../auth/viewer.ts';
 
 /**
  * Checks repeated inside the billing services (the GraphQL scopes check first), so a new transport cannot
  * forget them: money moves here.
  */
-export function assertPlatformAdmin(viewer: Viewer): void {
+export function assertPlatformAdmin(viewer: Viewer | Operator): void {
   if (!isPlatformAdmin(viewer)) throw new AppError('FORBIDDEN', 'Only platform admins can do this.');
 }
 

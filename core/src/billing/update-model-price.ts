@@ -1,13 +1,14 @@
 import type { PrismaClient } from '@cic/db';
 import { AppError } from '../errors.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
-import { actorOf, type Viewer } from '../auth/viewer.ts';
+import { actorOf, type Operator, type Viewer } from '../auth/viewer.ts';
+import { MAX_PRICE_MICROS } from '../models/model-settings.ts';
 import { assertPlatformAdmin } from './billing-access.ts';
 
 export interface UpdateModelPriceOptions {
   prisma: PrismaClient;
-  /** A platform admin. */
-  viewer: Viewer;
+  /** A platform admin (or the admin CLI's operator). */
+  viewer: Viewer | Operator;
   modelId: string;
   /** Micro-dollars per million prompt tokens; omitted = unchanged. */
   promptPriceMicros?: bigint;
@@ -15,8 +16,6 @@ export interface UpdateModelPriceOptions {
   completionPriceMicros?: bigint;
   requestId?: string | null;
 }
-
-const MAX_PRICE_MICROS = 1_000n * 1_000_000n; // 1,000 USD per million tokens: a typo guard
 
 /**
  * Sets a served model's prices (audited with the old and new values). Usage is charged at the price in

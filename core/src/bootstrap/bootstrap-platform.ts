@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@cic/db';
+import type { ApiKeyScope } from '../api-keys/key-action-options.ts';
 import { generateKey, hashKey, parseKey } from '../api-keys/key-format.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
 import { postLedgerEntry } from '../billing/ledger.ts';
@@ -11,6 +12,11 @@ export interface BootstrapOptions {
   adminEmail: string;
   /** When given, this exact key is ensured for the admin's organization (demos, scripts). */
   apiKey?: string;
+  /**
+   * Scopes of the bootstrap key, set on every run (so changing them converges too).
+   * @defaultValue ['inference', 'graphql']: the key calls /v1 and the GraphQL API
+   */
+  scopes?: readonly ApiKeyScope[];
   /** Served models to make sure exist (the local simulated node's model among them). */
   models: { name: string; displayName: string; maxModelLen: number; promptPriceMicros: bigint; completionPriceMicros: bigint }[];
   /**
@@ -31,7 +37,8 @@ export interface BootstrapResult {
 const BOOTSTRAP_KEY_NAME = 'bootstrap';
 
 /** Idempotent: running it on every start converges to the same admin, organization and key. */
-export async function bootstrapPlatform({ prisma, adminEmail, apiKey, models, initialCreditMicros = 10_000_000n }: BootstrapOptions): Promise<BootstrapResult> {
+export async function bootstrapPlatform({ prisma, adminEmail, apiKey, scopes: wanted = ['inference', 'graphql'], models, initialCreditMicros = 10_000_000n }: BootstrapOptions): Promise<BootstrapResult> {
+  const scopes = [...new Set(wanted)];
   for (const m of models) {
     await prisma.servedModel.upsert({ where: { name: m.name }, create: m, update: {} });
   }
@@ -67,17 +74,20 @@ export async function bootstrapPlatform({ prisma, adminEmail, apiKey, models, in
     if (existing && existing.organizationId !== organizationId) throw new Error('BOOTSTRAP_API_KEY belongs to another organization');
     const key = await prisma.apiKey.upsert({
       where: { prefix: parsed.prefix },
-      create: { organizationId, createdById: user.id, name: BOOTSTRAP_KEY_NAME, prefix: parsed.prefix, secretHash: hashKey(apiKey) },
-      update: { secretHash: hashKey(apiKey), revokedAt: null },
+      create: { organizationId, createdById: user.id, name: BOOTSTRAP_KEY_NAME, prefix: parsed.prefix, secretHash: hashKey(apiKey), scopes },
+      update: { secretHash: hashKey(apiKey), revokedAt: null, scopes },
     });
     return { userId: user.id, organizationId, apiKeyId: key.id, createdKey: null };
   }
 
   const existing = await prisma.apiKey.findFirst({ where: { organizationId, name: BOOTSTRAP_KEY_NAME, revokedAt: null } });
-  if (existing) return { userId: user.id, organizationId, apiKeyId: existing.id, createdKey: null };
+  if (existing) {
+    await prisma.apiKey.update({ where: { id: existing.id }, data: { scopes } });
+    return { userId: user.id, organizationId, apiKeyId: existing.id, createdKey: null };
+  }
   const generated = generateKey();
   const key = await prisma.apiKey.create({
-    data: { organizationId, createdById: user.id, name: BOOTSTRAP_KEY_NAME, prefix: generated.prefix, secretHash: generated.secretHash },
+    data: { organizationId, createdById: user.id, name: BOOTSTRAP_KEY_NAME, prefix: generated.prefix, secretHash: generated.secretHash, scopes },
   });
   await writeAuditLog(prisma, { actor: SYSTEM, organizationId, action: 'api_key.create', targetType: 'api_key', targetId: key.id });
   return { userId: user.id, organizationId, apiKeyId: key.id, createdKey: generated.secret };

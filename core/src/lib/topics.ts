@@ -13,6 +13,8 @@ export interface TopicPayloads {
   apiKeyChanged: { keyId: string; prefix: string };
   /** An organization's balance or frozen state changed (per organization). */
   billingChanged: { organizationId: string; balanceMicros: string; frozen: boolean; low: boolean };
+  /** A served model was added or its settings, visibility or enabled state changed: API instances re-read the catalog. */
+  modelChanged: { modelId: string; name: string };
   /** A batch of an organization's requests was metered (per organization). */
   usageUpdated: { organizationId: string; requests: number; promptTokens: number; completionTokens: number; at: string };
 }
