@@ -19,8 +19,8 @@ afterAll(async () => {
   admin.disconnect();
 });
 
-function newBus(busPrefix = `${prefix}${randomUUID().slice(0, 8)}:`, registry?: Registry) {
-  const redis = createRedis(url, log);
+function newBus(busPrefix = `${prefix}${randomUUID().slice(0, 8)}:`, registry?: Registry, lazyConnect = false) {
+  const redis = createRedis(url, log, { lazyConnect });
   const bus = new TopicBus({ redis, prefix: busPrefix, log, registry });
   opened.push({ close: async () => { await bus.close(); redis.disconnect(); } });
   return bus;
@@ -104,6 +104,15 @@ describe('TopicBus', () => {
     await bus.settled();
     expect(await numsub(channel)).toBe(0);
     offOther();
+  });
+
+  it('subscribes even when the command connection was made lazy (its duplicate still connects)', async () => {
+    const bus = newBus(undefined, undefined, true);
+    const got: string[] = [];
+    bus.subscribe('apiKeyChanged', (p) => got.push(p.keyId));
+    await until(() => bus.listening, 'the subscription');
+    await bus.publish('apiKeyChanged', { keyId: 'key_lazy', prefix: 'p' });
+    await until(() => got.length === 1, 'the event');
   });
 
   it('a process that only publishes opens no subscriber connection', async () => {

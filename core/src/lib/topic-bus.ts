@@ -183,8 +183,9 @@ export class TopicBus {
     if (this.#closed) return null;
     if (this.#subscriber) return this.#subscriber;
     // The bus resubscribes itself; ioredis replaying its own list (or stale queued commands) would race it.
+    // It sends only on a ready connection, so the connection must not wait for a first command (lazyConnect).
     const subscriber = duplicateRedis(this.#redis, this.#log, {
-      autoResubscribe: false, autoResendUnfulfilledCommands: false, enableOfflineQueue: false, connectionName: this.connectionName,
+      autoResubscribe: false, autoResendUnfulfilledCommands: false, enableOfflineQueue: false, lazyConnect: false, connectionName: this.connectionName,
     });
     subscriber.on('message', (channel: string, message: string) => this.#dispatch(this.#channels.get(channel), channel, message));
     subscriber.on('pmessage', (pattern: string, channel: string, message: string) => this.#dispatch(this.#patterns.get(pattern), channel, message));
