@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { AppError } from '@cic/core/errors';
 import type { Logger } from '@cic/core/logger';
 import type { InferenceMetrics } from './inference-metrics.ts';
+import type { NodeLease } from './node-lease.ts';
 import type { NodeRegistry, UpstreamNode } from './node-registry.ts';
 
 export interface CallUpstreamOptions {
@@ -20,7 +21,8 @@ export interface CallUpstreamOptions {
 }
 
 export interface UpstreamResponse {
-  node: UpstreamNode;
+  /** The answering node's lease: the caller releases it once the answer is relayed. */
+  lease: NodeLease<UpstreamNode>;
   response: Dispatcher.ResponseData;
 }
 
@@ -47,10 +49,10 @@ export async function callUpstream(o: CallUpstreamOptions): Promise<UpstreamResp
   const tried = new Set<string>();
   let last: AppError | undefined;
   for (let attempt = 0; attempt < o.maxAttempts; attempt++) {
-    const node = o.registry.pick(o.model, tried);
-    if (!node) break;
+    const lease = o.registry.acquire(o.model, tried);
+    if (!lease) break;
+    const { node } = lease;
     tried.add(node.id);
-    node.inflight++;
     let response: Dispatcher.ResponseData;
     try {
       response = await node.pool.request({
@@ -63,13 +65,12 @@ export async function callUpstream(o: CallUpstreamOptions): Promise<UpstreamResp
         bodyTimeout: o.idleTimeoutMs,
       });
     } catch (err) {
-      node.inflight--;
       const reason = upstreamReason(err);
       if (reason === 'aborted' || o.signal.aborted) {
-        node.breaker.release();
+        lease.release('neutral');
         throw new ClientGoneError('client disconnected before the upstream answered');
       }
-      node.breaker.failure();
+      lease.release('failure');
       o.metrics.upstreamErrors.inc({ node: node.id, reason });
       o.log.warn({ nodeId: node.id, reason, err: (err as Error).message, attempt }, 'upstream call failed');
       if (reason === 'timeout') throw new AppError('UPSTREAM_TIMEOUT', 'The model node did not answer in time.', { detail: 'upstream_timeout' });
@@ -77,10 +78,9 @@ export async function callUpstream(o: CallUpstreamOptions): Promise<UpstreamResp
       continue;
     }
     if (response.statusCode >= 500 || response.statusCode === 429) {
-      node.inflight--;
+      // A busy node (429) is not a broken one: it does not count towards opening its circuit.
+      lease.release(response.statusCode === 429 ? 'neutral' : 'failure');
       await response.body.dump().catch(() => undefined);
-      if (response.statusCode === 429) node.breaker.release();
-      else node.breaker.failure();
       o.metrics.upstreamErrors.inc({ node: node.id, reason: `status_${response.statusCode}` });
       o.log.warn({ nodeId: node.id, status: response.statusCode, attempt }, 'upstream answered with an error; trying another node');
       last = response.statusCode === 429 || response.statusCode === 503
@@ -88,7 +88,7 @@ export async function callUpstream(o: CallUpstreamOptions): Promise<UpstreamResp
         : new AppError('BAD_GATEWAY', 'The model node failed to answer.', { detail: 'upstream_error' });
       continue;
     }
-    return { node, response };
+    return { lease, response };
   }
   throw last ?? new AppError('UNAVAILABLE', `No healthy node is serving '${o.model}' right now. Please retry shortly.`, { detail: 'no_available_node', headers: { 'retry-after': '1' } });
 }

@@ -5,6 +5,7 @@ import type { Logger } from '@cic/core/logger';
 import { ROUTABLE_STATUSES } from '@cic/core/nodes/node-status-groups';
 import { CIRCUIT_STATE_VALUE, CircuitBreaker } from './circuit-breaker.ts';
 import type { InferenceMetrics } from './inference-metrics.ts';
+import { NodeLease } from './node-lease.ts';
 
 /** One routable vLLM node as this instance sees it. */
 export interface UpstreamNode {
@@ -14,8 +15,8 @@ export interface UpstreamNode {
   basePath: string;
   pool: Pool;
   breaker: CircuitBreaker;
-  /** Requests this instance has in flight on the node. */
-  inflight: number;
+  /** Requests this instance has in flight on the node: changed only by its leases. */
+  readonly inflight: number;
   /** Load scraped from the node's /metrics by the jobs health checker. */
   running: number;
   waiting: number;
@@ -113,10 +114,11 @@ export class NodeRegistry {
   }
 
   /**
-   * The least loaded node for `model` whose circuit lets a request through, skipping `exclude` (nodes
-   * already tried). Load = max(our in-flight, scraped running) + 2 × scraped waiting + KV-cache usage.
+   * A lease on the least loaded node for `model` whose circuit lets a request through, skipping `exclude`
+   * (nodes already tried); release it with what the request learned. Load = max(our in-flight, scraped
+   * running) + 2 × scraped waiting + KV-cache usage.
    */
-  pick(model: string, exclude: ReadonlySet<string>): UpstreamNode | undefined {
+  acquire(model: string, exclude: ReadonlySet<string>): NodeLease<UpstreamNode> | undefined {
     let best: UpstreamNode | undefined;
     let bestScore = Infinity;
     for (const node of this.#byModel.get(model) ?? []) {
@@ -127,7 +129,7 @@ export class NodeRegistry {
         bestScore = score;
       }
     }
-    return best?.breaker.acquire() ? best : undefined;
+    return best?.breaker.acquire() ? new NodeLease(best) : undefined;
   }
 
   async #load(): Promise<void> {

@@ -62,7 +62,7 @@ function upstreamClientError(status: number, text: string): AppError {
 
 /** Sends the request to a node and relays its answer; returns how it ended. Throws AppErrors before any byte was sent. */
 export async function proxyCompletion(o: ProxyCompletionOptions): Promise<ProxyOutcome> {
-  const { deps, res, ctx } = o;
+  const { deps, ctx } = o;
   const s = deps.settings;
   let up: UpstreamResponse;
   try {
@@ -74,27 +74,30 @@ export async function proxyCompletion(o: ProxyCompletionOptions): Promise<ProxyO
     if (err instanceof ClientGoneError) return outcomeOf({ status: 499, outcome: 'CLIENT_ABORTED', errorCode: 'client_disconnected' });
     throw err;
   }
-  const { node, response } = up;
+  try {
+    return await relayAnswer(o, up);
+  } finally {
+    // Every path releases with what it learned; this only catches an unexpected throw, so no lease leaks.
+    up.lease.release('neutral');
+  }
+}
+
+async function relayAnswer(o: ProxyCompletionOptions, { lease, response }: UpstreamResponse): Promise<ProxyOutcome> {
+  const { deps, res, ctx } = o;
+  const { node } = lease;
   let rateHeaders: Record<string, string>;
   try {
     rateHeaders = (await o.admit()).headers;
   } catch (err) {
     // Dispatched ahead of the limiter's verdict and refused: drop the upstream call at once.
     response.body.on('error', () => undefined).destroy();
-    node.inflight--;
-    node.breaker.release();
+    lease.release('neutral');
     throw err;
   }
-  const settle = (healthy: boolean | null): void => {
-    node.inflight--;
-    if (healthy === true) node.breaker.success();
-    else if (healthy === false) node.breaker.failure();
-    else node.breaker.release();
-  };
 
   if (response.statusCode !== 200) {
     const text = await response.body.text().catch(() => '');
-    settle(true);
+    lease.release('success');
     const err = upstreamClientError(response.statusCode, text);
     sendOpenAiError(res, err, rateHeaders);
     return outcomeOf({ status: err.status, nodeId: node.id, outcome: 'ERROR', errorCode: err.detail, promptProcessed: false });
@@ -107,16 +110,16 @@ export async function proxyCompletion(o: ProxyCompletionOptions): Promise<ProxyO
     } catch (err) {
       const reason = upstreamReason(err);
       if (o.signal.aborted) {
-        settle(null);
+        lease.release('neutral');
         return outcomeOf({ status: 499, nodeId: node.id, outcome: 'CLIENT_ABORTED', errorCode: 'client_disconnected' });
       }
-      settle(false);
+      lease.release('failure');
       deps.metrics.upstreamErrors.inc({ node: node.id, reason });
       throw reason === 'timeout'
         ? new AppError('UPSTREAM_TIMEOUT', 'The model node did not finish in time.', { detail: 'upstream_timeout' })
         : new AppError('BAD_GATEWAY', 'The connection to the model node broke.', { detail: 'upstream_error' });
     }
-    settle(true);
+    lease.release('success');
     let usage: UpstreamUsage | undefined;
     let tokenEvents = 0;
     try {
@@ -136,11 +139,11 @@ export async function proxyCompletion(o: ProxyCompletionOptions): Promise<ProxyO
   const result = await relayStream({ res, upstream: response, stripUsage: o.stripUsage, chat: o.path === '/v1/chat/completions', signal: o.signal });
   const { failure } = result;
   if (failure === 'upstream_stream_cut' || failure === 'upstream_timeout') {
-    settle(false);
+    lease.release('failure');
     deps.metrics.upstreamErrors.inc({ node: node.id, reason: failure === 'upstream_timeout' ? 'timeout' : 'stream_cut' });
     ctx.log.warn({ nodeId: node.id, failure, tokenEvents: result.tokenEvents }, 'upstream stream ended early');
   } else {
-    settle(failure === 'client_aborted' ? null : true);
+    lease.release(failure === 'client_aborted' ? 'neutral' : 'success');
   }
   let outcome: UsageOutcome = 'SUCCESS';
   if (failure === 'client_aborted') outcome = result.tokenEvents > 0 ? 'PARTIAL' : 'CLIENT_ABORTED';
