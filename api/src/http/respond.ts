@@ -14,3 +14,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   });
   res.end(payload);
 }
+
+/** Sets headers for whatever answer follows (a success or an error rendered later). */
+export function setHeaders(res: ServerResponse, headers: Record<string, string>): void {
+  for (const name in headers) res.setHeader(name, headers[name]!);
+}

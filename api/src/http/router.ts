@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppError } from '@cic/core/errors';
 import type { Logger } from '@cic/core/logger';
 
 /** What every handler gets besides req/res. */
@@ -15,6 +16,25 @@ export interface RequestContext {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => unknown;
 
+/** Answers an error in a route group's protocol (nothing has been sent yet). */
+export type ErrorRenderer = (res: ServerResponse, err: AppError, ctx: RequestContext) => void;
+
+/** Routes that share a path prefix and the shape of their errors (e.g. OpenAI's under /v1). */
+export interface RouteGroup {
+  /** `path` is the full path (`/v1/models`), under the group's prefix. */
+  on(method: string | '*', path: string, handler: Handler): RouteGroup;
+}
+
+export interface RouteMatch {
+  /** Route template for metrics; `unmatched` when no route has the path. */
+  route: string;
+  /** Undefined when nothing matched: 404, or 405 when `allowed` names the path's methods. */
+  handler: Handler | undefined;
+  allowed: readonly string[];
+  /** The error renderer of the group the path is under; undefined means the server's default. */
+  renderError: ErrorRenderer | undefined;
+}
+
 interface Route {
   method: string | '*';
   /** Exact path, or a prefix when it ends with `/*`. */
@@ -22,25 +42,48 @@ interface Route {
   handler: Handler;
 }
 
+const pathMatches = (pattern: string, path: string): boolean =>
+  pattern.endsWith('/*') ? path === pattern.slice(0, -2) || path.startsWith(pattern.slice(0, -1)) : path === pattern;
+
 /** A tiny route table: exact paths and `prefix/*` mounts, matched in registration order. */
 export class Router {
   readonly #routes: Route[] = [];
+  readonly #groups: { prefix: string; under: string; renderError: ErrorRenderer }[] = [];
 
   on(method: string | '*', path: string, handler: Handler): this {
     this.#routes.push({ method, path, handler });
     return this;
   }
 
-  match(method: string, path: string): { route: string; handler: Handler; allowed: boolean } | null {
-    let pathMatched = false;
+  /**
+   * Errors of every path under `prefix` (its routes' own errors, its 404s and 405s) are answered by
+   * `renderError`, so clients of that API always parse one error shape.
+   */
+  group(prefix: string, { renderError }: { renderError: ErrorRenderer }): RouteGroup {
+    const under = `${prefix}/`;
+    this.#groups.push({ prefix, under, renderError });
+    const group: RouteGroup = {
+      on: (method, path, handler) => {
+        if (path !== prefix && !path.startsWith(under)) throw new Error(`route ${path} is outside its group ${prefix}`);
+        this.on(method, path, handler);
+        return group;
+      },
+    };
+    return group;
+  }
+
+  match(method: string, path: string): RouteMatch {
+    const renderError = this.#groups.find((g) => path === g.prefix || path.startsWith(g.under))?.renderError;
+    let template: string | undefined;
     for (const r of this.#routes) {
-      const hit = r.path.endsWith('/*') ? path === r.path.slice(0, -2) || path.startsWith(r.path.slice(0, -1)) : path === r.path;
-      if (!hit) continue;
-      pathMatched = true;
+      if (!pathMatches(r.path, path)) continue;
+      template ??= r.path;
       if (r.method === '*' || r.method === method || (method === 'HEAD' && r.method === 'GET')) {
-        return { route: r.path, handler: r.handler, allowed: true };
+        return { route: r.path, handler: r.handler, allowed: [], renderError };
       }
     }
-    return pathMatched ? { route: path, handler: () => undefined, allowed: false } : null;
+    if (template === undefined) return { route: 'unmatched', handler: undefined, allowed: [], renderError };
+    const allowed = this.#routes.filter((r) => pathMatches(r.path, path)).map((r) => r.method);
+    return { route: template, handler: undefined, allowed, renderError };
   }
 }

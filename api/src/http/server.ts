@@ -5,14 +5,14 @@ import type { Logger } from '@cic/core/logger';
 import type { HttpMetrics } from './metrics.ts';
 import { requestIdOf } from './request-id.ts';
 import { sendJson } from './respond.ts';
-import type { RequestContext, Router } from './router.ts';
+import type { ErrorRenderer, RequestContext, Router } from './router.ts';
 
 export interface HttpServerOptions {
   router: Router;
   metrics: HttpMetrics;
   log: Logger;
-  /** Renders an error for a given route (e.g. OpenAI's shape under /v1). */
-  renderError?: (res: ServerResponse, err: AppError, ctx: RequestContext) => void;
+  /** Renders errors outside the router's groups (a group, e.g. /v1, brings its own). */
+  renderError?: ErrorRenderer;
   /**
    * Log the client address from `X-Forwarded-For` (set by a load balancer in front) instead of the socket's.
    * @defaultValue false
@@ -27,7 +27,7 @@ function clientAddress(req: IncomingMessage, trustProxy: boolean): string | unde
   return first || req.socket?.remoteAddress;
 }
 
-const defaultRenderError = (res: ServerResponse, err: AppError, ctx: RequestContext) =>
+const defaultRenderError: ErrorRenderer = (res, err, ctx) =>
   sendJson(res, err.status, { error: { code: err.code, message: err.message, requestId: ctx.requestId } }, err.headers);
 
 /**
@@ -62,7 +62,7 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const match = router.match(method, path);
-    const route = match?.route ?? 'unmatched';
+    const { route } = match;
     const abort = new AbortController();
     inflight.add(abort);
     // 'close' on the response fires when the client goes away before we finished (or after we did).
@@ -78,15 +78,19 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
       metrics.duration.observe({ method, route }, seconds);
       ctx.log.info({ method, path, route, status: res.statusCode, ms: Math.round(seconds * 1000), ip }, 'request');
     });
+    // The one place errors are answered: in the route group's shape, else the default one.
     try {
-      if (!match) throw new AppError('NOT_FOUND', `No route for ${method} ${path}.`);
-      if (!match.allowed) throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}.`);
-      await match.handler(req, res, ctx);
+      if (match.handler) await match.handler(req, res, ctx);
+      else if (match.allowed.length === 0) throw new AppError('NOT_FOUND', `Unknown endpoint: ${method} ${path}.`, { detail: 'unknown_url' });
+      else {
+        const allowed = match.allowed.join(', ');
+        throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${allowed}.`, { detail: 'method_not_allowed', headers: { allow: allowed } });
+      }
     } catch (err) {
       const appError = toAppError(err);
       if (appError.message === MASKED_MESSAGE) ctx.log.error({ err }, 'unexpected error');
-      if (!res.headersSent) renderError(res, appError, ctx);
-      else res.destroy();
+      if (!res.headersSent) (match.renderError ?? renderError)(res, appError, ctx);
+      else if (!res.writableEnded) res.destroy();
     }
   }
 

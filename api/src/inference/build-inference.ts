@@ -1,23 +1,21 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PrismaClient } from '@cic/db';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { AppError, MASKED_MESSAGE, toAppError } from '@cic/core/errors';
-import { sendJson } from '../http/respond.ts';
-import type { RequestContext, Router } from '../http/router.ts';
+import type { Router } from '../http/router.ts';
 import { duplicateRedis } from '@cic/core/lib/redis';
 import type { TopicBus } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
-import { authenticateRequest } from './authenticate-request.ts';
 import { allowAllCreditGate, type CreditGate } from '@cic/core/billing/credit-gate';
-import { type CompletionState, handleCompletion } from './handle-completion.ts';
 import type { InferenceDeps } from './inference-deps.ts';
 import { createInferenceMetrics } from './inference-metrics.ts';
 import type { InferenceSettings } from './inference-settings.ts';
 import { NodeRegistry } from './node-registry.ts';
-import { sendOpenAiError } from './openai-error.ts';
+import { renderOpenAiError } from './openai-error.ts';
 import { createRateLimiter } from './rate-limiter.ts';
+import { registerChatCompletions } from './routes/chat-completions.ts';
+import { registerCompletions } from './routes/completions.ts';
+import { registerModels } from './routes/models.ts';
 import { createUsageRecorder } from './usage-recorder.ts';
 import { createUsageWriter } from './usage-writer.ts';
 
@@ -58,46 +56,15 @@ export function buildInference({ settings, prisma, redis, bus, keys, registry, l
     : null;
   const deps: InferenceDeps = { settings, keys, registry: nodes, rateLimiter, creditGate, usage, metrics };
 
-  async function listModels(req: IncomingMessage, res: ServerResponse, state: { headers: Record<string, string> }): Promise<void> {
-    const key = await authenticateRequest(req, keys);
-    const decision = await rateLimiter.acquire(key.id, key.limits, 0);
-    state.headers = decision.headers;
-    if (!decision.allowed) {
-      throw new AppError('RATE_LIMITED', 'Rate limit reached for requests per minute.', { detail: 'rate_limit_exceeded', headers: { 'retry-after': String(decision.retryAfterSeconds) } });
-    }
-    const data = nodes.servedModels().map((m) => ({ id: m.name, object: 'model', created: m.created, owned_by: 'cic', max_model_len: m.maxModelLen }));
-    sendJson(res, 200, { object: 'list', data }, decision.headers);
-  }
-
-  async function dispatch(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
-    const state: CompletionState = { headers: {}, modelLabel: 'unknown', counted: false };
-    const method = req.method ?? 'GET';
-    const completion = ctx.path === '/v1/chat/completions' || ctx.path === '/v1/completions';
-    try {
-      if (completion) {
-        if (method !== 'POST') throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${ctx.path}; use POST.`, { detail: 'method_not_allowed' });
-        await handleCompletion(ctx.path === '/v1/completions' ? 'completion' : 'chat', deps, req, res, ctx, state);
-      } else if (ctx.path === '/v1/models') {
-        if (method !== 'GET' && method !== 'HEAD') throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed on /v1/models; use GET.`, { detail: 'method_not_allowed' });
-        await listModels(req, res, state);
-      } else {
-        throw new AppError('NOT_FOUND', `Unknown endpoint: ${method} ${ctx.path}.`, { detail: 'unknown_url' });
-      }
-    } catch (err) {
-      const appError = toAppError(err);
-      if (appError.message === MASKED_MESSAGE) ctx.log.error({ err }, 'unexpected error in /v1');
-      // Refusals before metering (401, 400, 429, …) are counted here; metered requests already were.
-      if (completion && !state.counted) metrics.requests.inc({ model: state.modelLabel, status: String(appError.status) });
-      if (!res.headersSent) sendOpenAiError(res, appError, state.headers);
-      else if (!res.writableEnded) res.destroy();
-    }
-  }
-
   return {
     metrics,
     nodes,
     register(router: Router): void {
-      router.on('*', '/v1/*', dispatch);
+      // Everything under /v1, unknown paths and wrong methods included, fails in OpenAI's error shape.
+      const v1 = router.group('/v1', { renderError: renderOpenAiError });
+      registerChatCompletions(v1, deps);
+      registerCompletions(v1, deps);
+      registerModels(v1, deps);
     },
     async start(): Promise<void> {
       await nodes.start();

@@ -5,7 +5,6 @@ import type { RequestContext } from '../http/router.ts';
 import { countTokens } from './estimate-tokens.ts';
 import { callUpstream, ClientGoneError, upstreamReason, type UpstreamResponse } from './call-upstream.ts';
 import type { InferenceDeps } from './inference-deps.ts';
-import { sendOpenAiError } from './openai-error.ts';
 import { relayStream } from './relay-stream.ts';
 import type { UpstreamUsage } from './sse-relay.ts';
 
@@ -21,6 +20,8 @@ export interface ProxyOutcome {
   errorCode: string | null;
   /** Whether a node received the prompt (so an estimate of prompt tokens is owed when usage is missing). */
   promptProcessed: boolean;
+  /** The node refused the request (4xx): nothing was sent yet, the caller answers with this. */
+  error: AppError | undefined;
 }
 
 export interface ProxyCompletionOptions {
@@ -33,14 +34,17 @@ export interface ProxyCompletionOptions {
   stream: boolean;
   /** Drop the usage-only chunk the proxy asked for on the client's behalf. */
   stripUsage: boolean;
-  /** Resolves once the rate limiter admitted the request (or throws its 429): awaited before any byte is sent. */
-  admit: () => Promise<{ headers: Record<string, string> }>;
+  /**
+   * Resolves once the rate limiter admitted the request, its headers set on `res` (or throws its 429):
+   * awaited before any byte is sent.
+   */
+  admit: () => Promise<unknown>;
   /** Aborts the upstream call: the client left, or the limiter refused a request dispatched early. */
   signal: AbortSignal;
 }
 
 const outcomeOf = (o: Partial<ProxyOutcome> & Pick<ProxyOutcome, 'status' | 'outcome'>): ProxyOutcome => ({
-  nodeId: null, usage: undefined, tokenEvents: 0, firstByteAt: undefined, errorCode: null, promptProcessed: true, ...o,
+  nodeId: null, usage: undefined, tokenEvents: 0, firstByteAt: undefined, errorCode: null, promptProcessed: true, error: undefined, ...o,
 });
 
 /** vLLM's own 4xx answers, translated into our error model (its bodies are not quite OpenAI's). */
@@ -60,7 +64,10 @@ function upstreamClientError(status: number, text: string): AppError {
   return new AppError('BAD_REQUEST', message, { param, detail });
 }
 
-/** Sends the request to a node and relays its answer; returns how it ended. Throws AppErrors before any byte was sent. */
+/**
+ * Sends the request to a node and relays its answer; returns how it ended. Throws AppErrors before any
+ * byte was sent; a node's own refusal (4xx) comes back as the outcome's `error`, still to be answered.
+ */
 export async function proxyCompletion(o: ProxyCompletionOptions): Promise<ProxyOutcome> {
   const { deps, ctx } = o;
   const s = deps.settings;
@@ -85,9 +92,8 @@ export async function proxyCompletion(o: ProxyCompletionOptions): Promise<ProxyO
 async function relayAnswer(o: ProxyCompletionOptions, { lease, response }: UpstreamResponse): Promise<ProxyOutcome> {
   const { deps, res, ctx } = o;
   const { node } = lease;
-  let rateHeaders: Record<string, string>;
   try {
-    rateHeaders = (await o.admit()).headers;
+    await o.admit();
   } catch (err) {
     // Dispatched ahead of the limiter's verdict and refused: drop the upstream call at once.
     response.body.on('error', () => undefined).destroy();
@@ -98,9 +104,8 @@ async function relayAnswer(o: ProxyCompletionOptions, { lease, response }: Upstr
   if (response.statusCode !== 200) {
     const text = await response.body.text().catch(() => '');
     lease.release('success');
-    const err = upstreamClientError(response.statusCode, text);
-    sendOpenAiError(res, err, rateHeaders);
-    return outcomeOf({ status: err.status, nodeId: node.id, outcome: 'ERROR', errorCode: err.detail, promptProcessed: false });
+    const error = upstreamClientError(response.statusCode, text);
+    return outcomeOf({ status: error.status, nodeId: node.id, outcome: 'ERROR', errorCode: error.detail, promptProcessed: false, error });
   }
 
   if (!o.stream) {
@@ -129,13 +134,13 @@ async function relayAnswer(o: ProxyCompletionOptions, { lease, response }: Upstr
     } catch {
       // Forwarded as it came; metered as an estimate.
     }
-    res.writeHead(200, { 'content-type': response.headers['content-type'] ?? 'application/json', 'content-length': buf.length, ...rateHeaders });
+    res.writeHead(200, { 'content-type': response.headers['content-type'] ?? 'application/json', 'content-length': buf.length });
     res.end(buf);
     return outcomeOf({ status: 200, nodeId: node.id, usage, tokenEvents, outcome: 'SUCCESS' });
   }
 
   // The headers leave with the first chunk: one write (and one packet) fewer per request.
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...rateHeaders });
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   const result = await relayStream({ res, upstream: response, stripUsage: o.stripUsage, chat: o.path === '/v1/chat/completions', signal: o.signal });
   const { failure } = result;
   if (failure === 'upstream_stream_cut' || failure === 'upstream_timeout') {

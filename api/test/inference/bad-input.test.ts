@@ -82,8 +82,25 @@ describe('bad input under /v1', () => {
   });
 
   it('answers unknown /v1 routes and wrong methods in OpenAI shape', async () => {
-    await expectError(await fetch(`${api.baseURL}/embeddings`, { method: 'POST' }), 404);
-    await expectError(await fetch(url(), { headers: { authorization: `Bearer ${key}` } }), 405);
+    for (const path of ['/embeddings', '', '/chat/completions/x']) {
+      expect((await expectError(await fetch(`${api.baseURL}${path}`, { method: 'POST' }), 404)).code).toBe('unknown_url');
+    }
+    const wrong = await fetch(url(), { headers: { authorization: `Bearer ${key}` } });
+    expect(wrong.headers.get('allow')).toBe('POST');
+    expect(await expectError(wrong, 405)).toMatchObject({ type: 'invalid_request_error', code: 'method_not_allowed' });
+    const remove = await fetch(`${api.baseURL}/models`, { method: 'DELETE', headers: { authorization: `Bearer ${key}` } });
+    expect(remove.headers.get('allow')).toBe('GET');
+    expect((await expectError(remove, 405)).code).toBe('method_not_allowed');
+  });
+
+  it('masks an unexpected error in OpenAI shape with the request id logged, and still meters the request', async () => {
+    const broken = await world.startApi({ creditGate: { assertCanSpend: () => { throw new Error('ledger exploded at 10.0.0.7'); } } });
+    const res = await postJson(`${broken.baseURL}/chat/completions`, { model: MODEL, messages }, key, { 'x-request-id': 'req-masked-v1' });
+    const err = await expectError(res, 500);
+    expect(err).toEqual({ message: 'Unexpected error.', type: 'server_error', param: null, code: null });
+    expect(res.headers.get('x-ratelimit-limit-requests')).toMatch(/^\d+$/);
+    const record = await world.eventually(() => world.prisma.usageRecord.findFirst({ where: { requestId: 'req-masked-v1' } }));
+    expect(record).toMatchObject({ status: 500, outcome: 'ERROR', errorCode: 'internal', nodeId: null });
   });
 
   it('never echoes an injected X-Request-ID and stays healthy', async () => {
@@ -105,6 +122,9 @@ describe('bad input under /v1', () => {
     expect(text).toMatch(/cic_inference_requests_total\{model="cic\/sim-echo-1",status="200"\} \d+/);
     expect(text).toMatch(/cic_inference_requests_total\{model="unknown",status="400"\} \d+/);
     expect(text).toMatch(/cic_inference_requests_total\{model="unknown",status="413"\} \d+/);
+    // One route per endpoint: the HTTP metrics name each, not a /v1 catch-all.
+    expect(text).toMatch(/http_requests_total\{method="POST",route="\/v1\/chat\/completions",status="200"\} \d+/);
+    expect(text).toMatch(/http_requests_total\{method="GET",route="\/v1\/models",status="200"\} \d+/);
     expect(text).not.toMatch(/organization|api_key|key_id/);
   });
 });
