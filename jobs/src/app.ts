@@ -95,7 +95,7 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
       await reconcileLocalNodes({ prisma, redis, bus, config, log, drivers, metrics, lifecycle, signal: AbortSignal.timeout(60_000) })
         .catch((err: unknown) => log.warn({ err }, 'start-up reconcile failed'));
       for (const worker of workers) void worker.run();
-      if (config.LOCAL_NODE_AT_BOOT) await ensureLocalNode({ prisma, queue: lifecycle, log });
+      if (config.LOCAL_NODE_AT_BOOT) await ensureLocalNode({ prisma, queue: lifecycle, bus, log });
       await new Promise<void>((resolve) => server.listen(config.JOBS_PORT, config.HOST, resolve));
       const addr = server.address();
       const url = `http://${config.HOST}:${typeof addr === 'object' && addr ? addr.port : config.JOBS_PORT}`;
