@@ -19,7 +19,7 @@ export async function assertOrganizationsExist(tx: Prisma.TransactionClient, ids
   if (ids.length === 0) return;
   const found = await tx.organization.findMany({ where: { id: { in: [...ids] } }, select: { id: true } });
   const missing = ids.filter((id) => !found.some((o) => o.id === id));
-  if (missing.length) throw new AppError('BAD_REQUEST', `Unknown organization: ${missing.join(', ')}.`, { param: 'organizationIds' });
+  if (missing.length) throw new AppError('BAD_REQUEST', `Invalid organizationIds: no organization ${missing.join(', ')}.`, { param: 'organizationIds' });
 }
 
 /**

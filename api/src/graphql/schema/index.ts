@@ -14,6 +14,7 @@ import './usage.ts';
 import './billing.ts';
 import './billing-mutations.ts';
 import './model.ts';
+import './model-mutations.ts';
 import './compute-node.ts';
 import './node-mutations.ts';
 import './audit-log.ts';
