@@ -18,10 +18,11 @@ export interface LaunchNodeOptions {
   /** ServedModel name, e.g. `cic/sim-echo-1`. */
   modelName: string;
   provider: NodeProvider;
+  /** @defaultValue the model's accelerator */
   accelerator?: string | null;
   cloud?: string | null;
   region?: string | null;
-  /** Provider settings (`baseUrl` for STATIC; vLLM args, disk, secret env names for SKYPILOT). */
+  /** Provider settings (`baseUrl` for STATIC; vLLM args, disk, secret env names for SKYPILOT); the model's launch defaults fill what it leaves out. */
   config?: unknown;
 }
 
@@ -30,7 +31,18 @@ export interface LaunchNodeOptions {
  * the lifecycle. Returns at once: the caller follows progress with `nodeStatusChanged`/`nodeEvents`.
  */
 export async function launchNode({ prisma, queue, actor, requestId, modelName, provider, accelerator = null, cloud = null, region = null, config = {} }: LaunchNodeOptions): Promise<Node> {
-  const parsedConfig = launchConfigSchema.safeParse(config ?? {});
+  const model = await prisma.servedModel.findUnique({ where: { name: modelName } });
+  if (!model) throw new AppError('BAD_REQUEST', `There is no served model "${modelName}".`, { param: 'model' });
+  if (!model.enabled) throw new AppError('BAD_REQUEST', `The model "${modelName}" is disabled; enable it before launching nodes for it.`, { param: 'model' });
+  // The model's launch defaults, each replaced by the launch's own setting when it gives one.
+  const defaults = {
+    ...(model.source ? { modelSource: model.source } : {}),
+    ...(model.vllmVersion ? { vllmVersion: model.vllmVersion } : {}),
+    vllmArgs: model.vllmArgs,
+    secretEnvNames: model.secretEnvNames,
+  };
+  accelerator ??= model.accelerator;
+  const parsedConfig = launchConfigSchema.safeParse({ ...defaults, ...(config ?? {}) });
   if (!parsedConfig.success) {
     const issue = parsedConfig.error.issues[0]!;
     throw new AppError('BAD_REQUEST', `Invalid node config: ${issue.path.join('.') || 'config'}: ${issue.message}`, { param: `config.${issue.path.join('.')}` });
@@ -38,9 +50,6 @@ export async function launchNode({ prisma, queue, actor, requestId, modelName, p
   if (provider === 'STATIC' && !parsedConfig.data.baseUrl) {
     throw new AppError('BAD_REQUEST', 'A STATIC node needs config.baseUrl: the URL of the vLLM server that is already running.', { param: 'config.baseUrl' });
   }
-  const model = await prisma.servedModel.findUnique({ where: { name: modelName }, select: { id: true, enabled: true } });
-  if (!model) throw new AppError('BAD_REQUEST', `There is no served model "${modelName}".`, { param: 'model' });
-  if (!model.enabled) throw new AppError('BAD_REQUEST', `The model "${modelName}" is disabled; enable it before launching nodes for it.`, { param: 'model' });
   const slug = modelName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30);
   const node = await prisma.$transaction(async (tx) => {
     const created = await tx.node.create({
