@@ -58,7 +58,10 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
   const graphql = buildGraphQL({ config, prisma, redis, bus, keys, registry: metrics.registry, log, billing });
   graphql.register(router);
 
-  const http = createHttpServer({ router, metrics, log, trustProxy: config.TRUST_PROXY });
+  const http = createHttpServer({
+    router, metrics, log, trustProxy: config.TRUST_PROXY,
+    limits: { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS, bodyTimeoutMs: config.HTTP_BODY_TIMEOUT_MS, maxConnectionsPerClient: config.HTTP_MAX_CONNECTIONS_PER_CLIENT },
+  });
   graphql.attach(http.server);
 
   return {

@@ -17,6 +17,13 @@ export const apiEnvSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Trust X-Forwarded-For from a load balancer when logging client addresses. */
   TRUST_PROXY: boolVar(false),
+  // HTTP limits (docs/security.md, "HTTP limits").
+  /** Milliseconds a client has to send a request's headers (Node's headersTimeout); 408 and close after. */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Milliseconds a client has to send a request's body once its headers arrived; 408 and close after. Responses (streams) are not bounded. */
+  HTTP_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Open TCP connections per socket peer address (the load balancer's when behind one); further connections are refused. */
+  HTTP_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(1).default(256),
   /** Shared secret for the dashboard's Auth.js adapter calls (POST /internal/auth/*); unset = routes off. */
   INTERNAL_AUTH_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
   /** Magic sign-in links one email address may be sent per window (docs/security.md). */
@@ -44,6 +51,10 @@ export const apiEnvSchema = z.object({
   INFERENCE_DEFAULT_MAX_TOKENS: z.coerce.number().int().min(1).default(512),
   /** How often the node registry re-reads READY nodes (it also refreshes on nodeStatusChanged). */
   INFERENCE_NODE_REFRESH_MS: z.coerce.number().int().min(50).default(1_000),
+  /** Seals and opens node API keys (docs/security.md#nodes); the job workers need the same value. Required in production, a fixed dev value otherwise. */
+  NODE_SECRET_KEY: z.string().min(32, 'expected at least 32 characters').optional(),
+  /** Let STATIC node base URLs use link-local / cloud metadata addresses (169.254.0.0/16, fd00:ec2::254). */
+  NODE_ALLOW_LINK_LOCAL_URLS: boolVar(false),
   /** Consecutive failures that open a node's circuit breaker. */
   CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
   /** Milliseconds an open circuit waits before a half-open probe. */

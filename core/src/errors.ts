@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, graphql: 'NOT_FOUND', openaiType: 'invalid_request_error' },
   METHOD_NOT_ALLOWED: { status: 405, graphql: 'METHOD_NOT_ALLOWED', openaiType: 'invalid_request_error' },
   CONFLICT: { status: 409, graphql: 'CONFLICT', openaiType: 'invalid_request_error' },
+  /** The request's headers or body did not arrive within the server's deadline (slow or stalled client). */
+  REQUEST_TIMEOUT: { status: 408, graphql: 'REQUEST_TIMEOUT', openaiType: 'invalid_request_error' },
   PAYLOAD_TOO_LARGE: { status: 413, graphql: 'PAYLOAD_TOO_LARGE', openaiType: 'invalid_request_error' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, graphql: 'BAD_USER_INPUT', openaiType: 'invalid_request_error' },
   RATE_LIMITED: { status: 429, graphql: 'RATE_LIMITED', openaiType: 'rate_limit_error' },

@@ -18,7 +18,26 @@ export interface HttpServerOptions {
    * @defaultValue false
    */
   trustProxy?: boolean;
+  limits?: Partial<HttpLimits>;
 }
+
+/** Bounds on what one slow or greedy client can hold (docs/security.md, "HTTP limits"). */
+export interface HttpLimits {
+  /** Time to receive a request's headers (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** Time to receive a request's body once its headers arrived; the response (a long stream) is not bounded. */
+  bodyTimeoutMs: number;
+  /** Open connections per socket peer address; behind a load balancer that is the balancer's address. */
+  maxConnectionsPerClient: number;
+}
+
+const DEFAULT_LIMITS: HttpLimits = { headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000, maxConnectionsPerClient: 256 };
+
+/** Raw answers for errors Node's parser raises before a request exists (no route, no request id yet). */
+const CLIENT_ERROR_STATUS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
 
 /** The client's address for access logs: the first X-Forwarded-For hop when a trusted proxy set it. */
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string | undefined {
@@ -34,24 +53,50 @@ const defaultRenderError: ErrorRenderer = (res, err, ctx) =>
  * The API's one Node HTTP server: request ids, access logs, metrics and error masking around a Router.
  * `close(graceMs)` stops accepting, lets in-flight requests finish, then cuts what is left.
  */
-export function createHttpServer({ router, metrics, log, renderError = defaultRenderError, trustProxy = false }: HttpServerOptions) {
+export function createHttpServer({ router, metrics, log, renderError = defaultRenderError, trustProxy = false, limits: given = {} }: HttpServerOptions) {
+  const limits: HttpLimits = { ...DEFAULT_LIMITS, ...given };
   const inflight = new Set<AbortController>();
   const sockets = new Set<Socket>();
+  const openPerPeer = new Map<string, number>();
 
-  const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 30_000 }, (req, res) => {
+  // requestTimeout stays 0: in Node it also bounds the response, which would cut long SSE streams. The body's
+  // deadline is enforced per request below; Node checks headersTimeout every connectionsCheckingInterval.
+  const server: Server = createServer({
+    keepAliveTimeout: 65_000,
+    requestTimeout: 0,
+    headersTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(limits.headersTimeoutMs / 4))),
+  }, (req, res) => {
     void handle(req, res);
   });
   server.on('connection', (socket) => {
+    const peer = socket.remoteAddress ?? 'unknown';
+    const open = openPerPeer.get(peer) ?? 0;
+    if (open >= limits.maxConnectionsPerClient) {
+      metrics.refusedConnections.inc();
+      socket.destroy();
+      return;
+    }
+    openPerPeer.set(peer, open + 1);
     sockets.add(socket);
     metrics.activeConnections.inc();
     socket.once('close', () => {
       sockets.delete(socket);
       metrics.activeConnections.dec();
+      const left = (openPerPeer.get(peer) ?? 1) - 1;
+      if (left > 0) openPerPeer.set(peer, left);
+      else openPerPeer.delete(peer);
     });
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? '400 Bad Request';
+    metrics.clientErrors.inc({ status: status.slice(0, 3) });
+    log.debug({ code: err.code }, 'client error');
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -72,12 +117,35 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
     });
     const ctx: RequestContext = { requestId, route, path, signal: abort.signal, log: log.child({ requestId }) };
     res.setHeader('x-request-id', requestId);
+    const elapsedSeconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     res.once('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const seconds = elapsedSeconds();
       metrics.requests.inc({ method, route, status: String(res.statusCode) });
       metrics.duration.observe({ method, route }, seconds);
       ctx.log.info({ method, path, route, status: res.statusCode, ms: Math.round(seconds * 1000), ip }, 'request');
     });
+    // A client that leaves before the answer ended (an aborted upload, a closed stream) is its own outcome, not a 5xx.
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      metrics.requests.inc({ method, route, status: 'client_aborted' });
+      ctx.log.info({ method, path, route, status: 'client_aborted', ms: Math.round(elapsedSeconds() * 1000), ip }, 'request');
+    });
+    // The body must arrive within bodyTimeoutMs of the headers, so a client dripping bytes cannot hold the socket
+    // (also after an early answer such as a 401: Node would keep reading the rest to reuse the connection).
+    let bodyTimedOut = false;
+    const bodyTimer = setTimeout(() => {
+      if (req.complete) return;
+      bodyTimedOut = true;
+      ctx.log.info({ method, path, route, ip, ms: limits.bodyTimeoutMs }, 'request body timed out');
+      // The rest of the body is never read: answer (in the route's shape) and drop the connection.
+      if (res.headersSent) req.socket.destroy();
+      else {
+        res.once('finish', () => req.socket.destroy());
+        const err = new AppError('REQUEST_TIMEOUT', `The request body was not received within ${limits.bodyTimeoutMs} ms.`, { detail: 'request_timeout', headers: { connection: 'close' } });
+        (match.renderError ?? renderError)(res, err, ctx);
+      }
+    }, limits.bodyTimeoutMs);
+    req.once('close', () => clearTimeout(bodyTimer));
     // The one place errors are answered: in the route group's shape, else the default one.
     try {
       if (match.handler) await match.handler(req, res, ctx);
@@ -87,6 +155,11 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
         throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${allowed}.`, { detail: 'method_not_allowed', headers: { allow: allowed } });
       }
     } catch (err) {
+      // Reading the body failed because the client left or was cut for slowness: already logged and counted.
+      if (bodyTimedOut || req.readableAborted) {
+        if (!res.headersSent && !res.destroyed) res.destroy();
+        return;
+      }
       const appError = toAppError(err);
       if (appError.message === MASKED_MESSAGE) ctx.log.error({ err }, 'unexpected error');
       if (!res.headersSent) (match.renderError ?? renderError)(res, appError, ctx);
