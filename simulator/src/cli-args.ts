@@ -33,6 +33,11 @@ const FLAGS: Record<string, { key: keyof SimulatorOptions; kind: Kind; env?: str
   seed: { key: 'seed', kind: 'number' },
   'api-key': { key: 'apiKey', kind: 'string', env: 'VLLM_API_KEY' },
   'enable-control-routes': { key: 'enableControlRoutes', kind: 'boolean' },
+  'record-requests': { key: 'recordRequests', kind: 'boolean' },
+  'embedding-dimensions': { key: 'embeddingDimensions', kind: 'number' },
+  matryoshka: { key: 'matryoshka', kind: 'boolean' },
+  'enable-auto-tool-choice': { key: 'enableAutoToolChoice', kind: 'boolean' },
+  'tool-call-parser': { key: 'toolCallParser', kind: 'string' },
 };
 
 const envName = (flag: string): string => FLAGS[flag]?.env ?? `SIM_${flag.replaceAll('-', '_').toUpperCase()}`;

@@ -5,6 +5,7 @@ import type { SimulatorMetrics } from './metrics.ts';
 import type { ResolvedSimulatorOptions } from './options.ts';
 import type { PrefixCache } from './prefix-cache.ts';
 import type { Random } from './prng.ts';
+import type { RequestRecorder } from './request-recorder.ts';
 
 /** Counters that tests read to check what the simulator saw (`GET /_sim/stats`). */
 export interface SimulatorStats {
@@ -38,6 +39,8 @@ export interface SimulatorContext {
   readonly counters: Record<StatCounter, number>;
   /** Controllers of in-flight completions, so `close()` can end them. */
   readonly inflight: Set<AbortController>;
+  /** Set with `--record-requests`: the raw request bodies, for `GET /_sim/requests`. */
+  readonly recorder: RequestRecorder | undefined;
 }
 
 /** Abort reason for a client that closed its connection, told apart from engine death. */

@@ -36,6 +36,18 @@ export function controlRoutes(ctx: SimulatorContext): RouteTable {
         sendJson(res, 200, { alive: true });
       },
     },
+    // Only with --record-requests: what clients sent, body bytes untouched (base64); DELETE forgets them.
+    ...(ctx.recorder
+      ? {
+          '/_sim/requests': {
+            GET: (_req, res) => sendJson(res, 200, { requests: ctx.recorder?.list() ?? [] }),
+            DELETE: (_req, res) => {
+              ctx.recorder?.clear();
+              sendJson(res, 200, { requests: [] });
+            },
+          },
+        }
+      : {}),
     '/_sim/stats': {
       GET: (_req, res) => sendJson(res, 200, readStats(ctx)),
     },

@@ -62,6 +62,25 @@ export interface SimulatorOptions {
    * none, so they are off unless asked for. They require the API key too when one is set. @defaultValue `false`
    */
   enableControlRoutes?: boolean;
+  /**
+   * Keep the raw bytes of every request body (with method, path and headers) for `GET /_sim/requests`, so a
+   * test can check what a proxy forwarded byte for byte. Needs `enableControlRoutes`. @defaultValue `false`
+   */
+  recordRequests?: boolean;
+  /** Length of `/v1/embeddings` vectors (the model's hidden size). @defaultValue `384` */
+  embeddingDimensions?: number;
+  /**
+   * The embedding model supports matryoshka truncation, so `dimensions` (1..embeddingDimensions) is
+   * accepted; without it vLLM refuses `dimensions` with a 400. @defaultValue `false`
+   */
+  matryoshka?: boolean;
+  /**
+   * vLLM's `--enable-auto-tool-choice`: with {@link toolCallParser} it allows `tool_choice: "auto"` (the
+   * default when `tools` are sent); without both, vLLM answers such requests 400. @defaultValue `false`
+   */
+  enableAutoToolChoice?: boolean;
+  /** vLLM's `--tool-call-parser` (e.g. `hermes`); only its presence matters here. @defaultValue unset */
+  toolCallParser?: string;
 }
 
 const nonNegative = z.number().min(0);
@@ -96,6 +115,14 @@ const simulatorOptionsSchema = z.object({
     .default(() => Math.floor(Math.random() * 2 ** 32)),
   apiKey: z.string().min(1).optional(),
   enableControlRoutes: z.boolean().default(false),
+  recordRequests: z.boolean().default(false),
+  embeddingDimensions: positiveInt.max(65_536).default(384),
+  matryoshka: z.boolean().default(false),
+  enableAutoToolChoice: z.boolean().default(false),
+  toolCallParser: z.string().min(1).optional(),
+}).refine((options) => !options.recordRequests || options.enableControlRoutes, {
+  message: 'needs enableControlRoutes (the recording is read at GET /_sim/requests)',
+  path: ['recordRequests'],
 });
 
 export type ResolvedSimulatorOptions = z.output<typeof simulatorOptionsSchema>;

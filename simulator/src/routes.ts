@@ -14,10 +14,10 @@ export function openAiRoutes(ctx: SimulatorContext): RouteTable {
   const { options, engine, metrics } = ctx;
   return {
     '/v1/chat/completions': {
-      POST: async (req, res, arrivedAt) => serveCompletion(ctx, 'chat', res, await readJson(req), arrivedAt),
+      POST: async (req, res, arrivedAt) => serveCompletion(ctx, 'chat', res, await readJson(req, ctx.recorder), arrivedAt),
     },
     '/v1/completions': {
-      POST: async (req, res, arrivedAt) => serveCompletion(ctx, 'text', res, await readJson(req), arrivedAt),
+      POST: async (req, res, arrivedAt) => serveCompletion(ctx, 'text', res, await readJson(req, ctx.recorder), arrivedAt),
     },
     '/v1/models': {
       GET: (_req, res) => sendJson(res, 200, modelList(options.model, options.maxModelLen)),

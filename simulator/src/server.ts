@@ -18,6 +18,7 @@ import {
 } from './options.ts';
 import { createPrefixCache } from './prefix-cache.ts';
 import { createRandom } from './prng.ts';
+import { createRequestRecorder } from './request-recorder.ts';
 import { type RouteTable, openAiRoutes } from './routes.ts';
 
 /** How long close() lets aborted requests write their last event before cutting connections. */
@@ -65,6 +66,7 @@ export async function createSimulator(input: SimulatorOptions = {}): Promise<Sim
     failures: createFailureInjector(random, { rate: options.failureRate, types: options.failureTypes }),
     prefixCache: createPrefixCache(options.maxNumSeqs * options.maxModelLen),
     inflight: new Set(),
+    recorder: options.recordRequests ? createRequestRecorder() : undefined,
   };
   const routes: RouteTable = { ...openAiRoutes(ctx), ...(options.enableControlRoutes ? controlRoutes(ctx) : {}) };
   const authorized = createApiKeyCheck(options.apiKey);
