@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
-import { duplicateRedis } from './redis.ts';
+import { duplicateRedis, withTimeout } from './redis.ts';
 import type { Topic, TopicPayloads } from './topics.ts';
 
 /** Receives one event; `id` is the channel's id (`topic:<id>`), undefined on a topic-wide channel. */
@@ -25,7 +25,15 @@ export interface TopicBusOptions {
   log: Logger;
   /** Where the bus's metrics go; none when omitted. */
   registry?: Registry;
+  /** Events kept for retry while Redis is away; past it the oldest is dropped (and counted). @defaultValue 10000 */
+  maxQueued?: number;
+  /** How long one PUBLISH may take before the event is queued for retry (Redis hanging). @defaultValue 1000 */
+  publishTimeoutMs?: number;
 }
+
+/** Delay before the first retry of queued events, doubled up to RETRY_MAX_MS while Redis stays away. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2_000;
 
 interface Channel {
   topic: Topic;
@@ -57,7 +65,13 @@ export class TopicBus {
   readonly #channels = new Map<string, Channel>();
   readonly #patterns = new Map<string, Channel>();
   readonly #resyncListeners = new Set<() => void>();
-  readonly #metrics: { resyncs: Counter; unreadable: Counter<'topic'> } | null;
+  readonly #metrics: { resyncs: Counter; unreadable: Counter<'topic'>; deferred: Counter<'topic'>; dropped: Counter<'topic'> } | null;
+  readonly #maxQueued: number;
+  readonly #publishTimeoutMs: number;
+  /** Events whose PUBLISH failed, oldest first, waiting for Redis (see publish). */
+  readonly #outbox: { topic: Topic; channel: string; message: string }[] = [];
+  #retryTimer: NodeJS.Timeout | null = null;
+  #retryDelay = RETRY_MIN_MS;
   #subscriber: Redis | null = null;
   /** Settles when the last (un)subscribe command sent was answered: commands on one connection answer in order. */
   #last: Promise<unknown> = Promise.resolve();
@@ -66,8 +80,10 @@ export class TopicBus {
   #listening = false;
   #closed = false;
 
-  constructor({ redis, prefix, log, registry }: TopicBusOptions) {
+  constructor({ redis, prefix, log, registry, maxQueued = 10_000, publishTimeoutMs = 1_000 }: TopicBusOptions) {
     this.#redis = redis;
+    this.#maxQueued = maxQueued;
+    this.#publishTimeoutMs = publishTimeoutMs;
     this.prefix = prefix;
     this.connectionName = `${prefix}topic-bus:${randomUUID().slice(0, 8)}`;
     this.#log = log.child({ component: 'topic-bus' });
@@ -75,10 +91,19 @@ export class TopicBus {
       ? {
           resyncs: new Counter({ name: 'cic_topic_bus_resyncs_total', help: 'Times the pub/sub connection (re)connected and resubscribed; caches reloaded.', registers: [registry] }),
           unreadable: new Counter({ name: 'cic_topic_bus_unreadable_messages_total', help: 'Messages dropped because they were not JSON.', labelNames: ['topic'], registers: [registry] }),
+          deferred: new Counter({ name: 'cic_topic_bus_publish_deferred_total', help: 'Events whose publish failed (Redis away) and were queued for retry.', labelNames: ['topic'], registers: [registry] }),
+          dropped: new Counter({ name: 'cic_topic_bus_publish_dropped_total', help: 'Queued events dropped because the retry queue was full.', labelNames: ['topic'], registers: [registry] }),
         }
       : null;
     if (registry) {
       const count = () => this.#channels.size + this.#patterns.size;
+      const outbox = this.#outbox;
+      new Gauge({
+        name: 'cic_topic_bus_publish_queued', help: 'Events waiting for Redis to be published.', registers: [registry],
+        collect() {
+          this.set(outbox.length);
+        },
+      });
       new Gauge({
         name: 'cic_topic_bus_channels', help: 'Channels and patterns this process is subscribed to.', registers: [registry],
         collect() {
@@ -93,9 +118,30 @@ export class TopicBus {
     return id === undefined ? `${this.prefix}${topic}` : `${this.prefix}${topic}:${id}`;
   }
 
-  /** Sends one event to every process of this deployment (this one included); the payload travels as JSON. */
+  /**
+   * Sends one event to every process of this deployment (this one included); the payload travels as JSON.
+   * Never rejects: events announce changes already committed, so a caller must not report failure for
+   * them. When Redis is away (or hangs past publishTimeoutMs) the event is queued and retried in order,
+   * with backoff, until Redis answers; the queue is bounded (maxQueued, oldest dropped). Delivery is at
+   * least once (a PUBLISH that timed out may still have gone through), which every topic tolerates: its
+   * events say "re-read this", or carry the state itself.
+   */
   async publish<T extends Topic>(topic: T, payload: TopicPayloads[T], id?: string): Promise<void> {
-    await this.#redis.publish(this.channel(topic, id), JSON.stringify(payload));
+    const event = { topic, channel: this.channel(topic, id), message: JSON.stringify(payload) };
+    if (this.#outbox.length === 0 && !this.#closed) {
+      try {
+        await this.#publishNow(event);
+        return;
+      } catch (err) {
+        this.#log.warn({ err: (err as Error).message, topic }, 'publish failed; queued for retry');
+      }
+    }
+    this.#defer(event);
+  }
+
+  /** Events waiting for Redis (see publish). */
+  get queuedEvents(): number {
+    return this.#outbox.length;
   }
 
   /** Calls `handler` for each event on `topic` (topic-wide), or on `topic:<id>` when an id is given. */
@@ -149,9 +195,58 @@ export class TopicBus {
   async close(): Promise<void> {
     this.#closed = true;
     this.#listening = false;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    if (this.#outbox.length > 0) this.#log.warn({ queued: this.#outbox.length }, 'closing with events not yet published');
     this.#subscriber?.disconnect();
     this.#channels.clear();
     this.#patterns.clear();
+  }
+
+  #publishNow(event: { channel: string; message: string }): Promise<unknown> {
+    // Not handed to ioredis's offline queue: that would send it on reconnect as well as the retry (twice).
+    if (this.#redis.status === 'wait') this.#redis.connect().catch(() => undefined); // lazy: connects on demand
+    if (this.#redis.status !== 'ready') return Promise.reject(new Error(`redis connection is ${this.#redis.status}`));
+    return withTimeout(this.#redis.publish(event.channel, event.message), this.#publishTimeoutMs, 'redis PUBLISH');
+  }
+
+  #defer(event: { topic: Topic; channel: string; message: string }): void {
+    if (this.#closed) return;
+    this.#metrics?.deferred.inc({ topic: event.topic });
+    this.#outbox.push(event);
+    if (this.#outbox.length > this.#maxQueued) {
+      const dropped = this.#outbox.shift()!;
+      this.#metrics?.dropped.inc({ topic: dropped.topic });
+      this.#log.error({ topic: dropped.topic }, 'publish retry queue full; dropped the oldest event');
+    }
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    if (this.#retryTimer || this.#closed) return;
+    this.#retryTimer = setTimeout(() => void this.#flush(), this.#retryDelay);
+    this.#retryTimer.unref();
+  }
+
+  /** Publishes the queued events in order; on the first failure waits longer and tries again. */
+  async #flush(): Promise<void> {
+    while (this.#outbox.length > 0 && !this.#closed) {
+      const next = this.#outbox[0]!;
+      try {
+        await this.#publishNow(next);
+      } catch {
+        this.#retryTimer = null;
+        this.#retryDelay = Math.min(this.#retryDelay * 2, RETRY_MAX_MS);
+        this.#scheduleRetry();
+        return;
+      }
+      if (this.#outbox[0] === next) this.#outbox.shift(); // unless the full queue dropped it meanwhile
+    }
+    this.#retryTimer = null;
+    if (this.#outbox.length === 0) {
+      this.#retryDelay = RETRY_MIN_MS;
+      this.#log.info('queued events published');
+    }
   }
 
   #add<T extends Topic>(kind: Kind, name: string, fresh: Channel, handler: TopicHandler<T>): Unsubscribe {
