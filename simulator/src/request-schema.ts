@@ -75,7 +75,7 @@ export function parseCompletionRequest(kind: EndpointKind, body: unknown): Compl
   };
 }
 
-function validate<T>(schema: z.ZodType<T>, body: unknown): T {
+export function validate<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -4,6 +4,7 @@ import type { SimulatorContext } from './context.ts';
 import { sendJson } from './errors.ts';
 import { readJson } from './read-json.ts';
 import { serveCompletion } from './serve-completion.ts';
+import { serveEmbeddings } from './serve-embeddings.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, arrivedAt: number) => Promise<void> | void;
 /** Path → method → handler. */
@@ -18,6 +19,9 @@ export function openAiRoutes(ctx: SimulatorContext): RouteTable {
     },
     '/v1/completions': {
       POST: async (req, res, arrivedAt) => serveCompletion(ctx, 'text', res, await readJson(req, ctx.recorder), arrivedAt),
+    },
+    '/v1/embeddings': {
+      POST: async (req, res, arrivedAt) => serveEmbeddings(ctx, res, await readJson(req, ctx.recorder), arrivedAt),
     },
     '/v1/models': {
       GET: (_req, res) => sendJson(res, 200, modelList(options.model, options.maxModelLen)),
