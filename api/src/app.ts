@@ -49,7 +49,9 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
   });
   const billing = buildBilling({ settings: config, prisma, bus, registry: metrics.registry, log });
   registerStripeWebhookRoute(router, { prisma, bus, metrics: billing.metrics, webhookSecret: billing.webhookSecret });
-  const keys = new KeyAuthenticator({ prisma, bus, log, platformLimits: platformRateLimitsOf(config) });
+  const keys = new KeyAuthenticator({
+    prisma, bus, log, platformLimits: platformRateLimitsOf(config), maxStaleMs: config.API_KEY_MAX_STALE_SECONDS * 1000, registry: metrics.registry,
+  });
   const inference = buildInference({
     settings: config, prisma, redis, bus, keys, registry: metrics.registry, log,
     creditGate: creditGate ?? billing.creditGate,

@@ -17,6 +17,8 @@ export const apiEnvSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Trust X-Forwarded-For from a load balancer when logging client addresses. */
   TRUST_PROXY: boolVar(false),
+  /** Seconds a cached API key is still served while Postgres is unreachable (stale-while-error); 0 = off. */
+  API_KEY_MAX_STALE_SECONDS: z.coerce.number().int().min(0).default(900),
   // HTTP limits (docs/security.md, "HTTP limits").
   /** Milliseconds a client has to send a request's headers (Node's headersTimeout); 408 and close after. */
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@cic/db';
+import { Counter, type Registry } from 'prom-client';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { TopicBus, Unsubscribe } from '../lib/topic-bus.ts';
@@ -59,7 +60,22 @@ export interface KeyAuthenticatorOptions {
    * @defaultValue 10000
    */
   lastUsedFlushMs?: number;
+  /**
+   * Stale-while-error: while Postgres cannot be asked, a key looked up at most this long ago is still
+   * served from the cache, as long as the bus is listening (revocations keep arriving). Keys never seen,
+   * or older than this, are answered 503 with Retry-After. 0 turns it off.
+   * @defaultValue 900000 (15 minutes)
+   */
+  maxStaleMs?: number;
+  /** Where the cache's metrics go; none when omitted. */
+  registry?: Registry;
 }
+
+/** After a failed lookup, how long Postgres is not asked again (requests are served stale or refused meanwhile). */
+const LOOKUP_BACKOFF_MS = 1_000;
+
+const unavailable = () =>
+  new AppError('UNAVAILABLE', 'API keys cannot be verified right now; retry shortly.', { detail: 'service_unavailable', headers: { 'retry-after': String(Math.ceil(LOOKUP_BACKOFF_MS / 1000)) } });
 
 const invalid = () =>
   new AppError('UNAUTHENTICATED', 'Incorrect API key provided. Create or copy a key in the dashboard under API keys.', { detail: 'invalid_api_key' });
@@ -77,6 +93,10 @@ export class KeyAuthenticator {
   readonly #platformLimits: PlatformRateLimits;
   readonly #cacheTtlMs: number;
   readonly #negativeTtlMs: number;
+  readonly #maxStaleMs: number;
+  readonly #metrics: { lookupFailures: Counter; served: Counter<'outcome'> } | null;
+  /** Until when Postgres is not asked after a failed lookup. */
+  #backoffUntil = 0;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #inflight = new Map<string, Promise<CacheEntry>>();
   #lastUsed = new Map<string, Date>();
@@ -85,7 +105,17 @@ export class KeyAuthenticator {
   #generation = 0;
   readonly #flushTimer: NodeJS.Timeout;
 
-  constructor({ prisma, bus, log, platformLimits, cacheTtlMs = 30_000, negativeTtlMs = 2_000, lastUsedFlushMs = 10_000 }: KeyAuthenticatorOptions) {
+  constructor({ prisma, bus, log, platformLimits, cacheTtlMs = 30_000, negativeTtlMs = 2_000, lastUsedFlushMs = 10_000, maxStaleMs = 900_000, registry }: KeyAuthenticatorOptions) {
+    this.#maxStaleMs = maxStaleMs;
+    this.#metrics = registry
+      ? {
+          lookupFailures: new Counter({ name: 'cic_api_key_lookup_failures_total', help: 'API key lookups that failed because Postgres did not answer.', registers: [registry] }),
+          served: new Counter({
+            name: 'cic_api_key_outage_answers_total', help: 'Key checks answered while Postgres could not be asked: stale (served from the cache) or unavailable (503).',
+            labelNames: ['outcome'], registers: [registry],
+          }),
+        }
+      : null;
     this.#prisma = prisma;
     this.#bus = bus;
     this.#log = log;
@@ -145,6 +175,7 @@ export class KeyAuthenticator {
     const cached = this.#cache.get(prefix);
     const ttl = cached?.key && this.#bus.listening ? this.#cacheTtlMs : this.#negativeTtlMs;
     if (cached && Date.now() - cached.fetchedAt < ttl) return cached;
+    if (Date.now() < this.#backoffUntil) return this.#staleOr503(cached);
     // Concurrent requests with the same new key share one query.
     let pending = this.#inflight.get(prefix);
     if (!pending) {
@@ -165,7 +196,28 @@ export class KeyAuthenticator {
         .finally(() => this.#inflight.delete(prefix));
       this.#inflight.set(prefix, pending);
     }
-    return pending;
+    try {
+      return await pending;
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      this.#metrics?.lookupFailures.inc();
+      if (Date.now() >= this.#backoffUntil) this.#log.warn({ err }, 'API key lookup failed; serving cached keys while Postgres is unreachable');
+      this.#backoffUntil = Date.now() + LOOKUP_BACKOFF_MS;
+      return this.#staleOr503(this.#cache.get(prefix));
+    }
+  }
+
+  /**
+   * Postgres cannot be asked: a key it confirmed recently enough is served as cached, but only while the
+   * bus is listening (a revocation would otherwise go unheard); a revoked one stays refused (cached as such).
+   */
+  #staleOr503(cached: CacheEntry | undefined): CacheEntry {
+    if (cached?.key && this.#bus.listening && Date.now() - cached.fetchedAt < this.#maxStaleMs) {
+      this.#metrics?.served.inc({ outcome: 'stale' });
+      return cached;
+    }
+    this.#metrics?.served.inc({ outcome: 'unavailable' });
+    throw unavailable();
   }
 
   /** Writes the batched `last_used_at` values in one statement. */
