@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 /*
  * Workspace boundaries (docs/architecture.md): a workspace uses another only through that package's
- * `exports` map (`@cic/core/nodes/node-jobs`), never by a relative path into its folder; `core` and
+ * `exports` map (`@cic/core/jobs/job-catalog`), never by a relative path into its folder; `core` and
  * `simulator` import no application; `core` imports no transport. Tests may share another workspace's
  * test fixtures (`../../api/test/…`), never its sources.
  */

@@ -2,11 +2,10 @@ import { createServer } from 'node:http';
 import { createPrismaClient } from '@cic/db';
 import { createRedis } from '@cic/core/lib/redis';
 import { TopicBus } from '@cic/core/lib/topic-bus';
+import { JOB_CATALOG, JOB_QUEUES, jobDefinition, MAINTENANCE_QUEUE, NODE_LIFECYCLE_QUEUE, type JobName } from '@cic/core/jobs/job-catalog';
 import type { Logger } from '@cic/core/logger';
-import { NODE_LIFECYCLE_QUEUE } from '@cic/core/nodes/node-jobs';
 import { Queue, Worker } from 'bullmq';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { JOB_CATALOG, MAINTENANCE_QUEUE, SCHEDULES } from './catalog.ts';
 import type { JobsConfig } from './config.ts';
 import { ensureLocalNode } from './ensure-local-node.ts';
 import { reconcileLocalNodes } from './handlers/reconcile-nodes.ts';
@@ -34,9 +33,9 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
   // The workers only publish: the bus never opens its subscriber connection here.
   const bus = new TopicBus({ redis, prefix: config.REDIS_CHANNEL_PREFIX, log, registry });
   const drivers = createDrivers(config);
-  const queues = [NODE_LIFECYCLE_QUEUE, MAINTENANCE_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: config.BULLMQ_PREFIX }));
+  const queues = JOB_QUEUES.map((name) => new Queue(name, { connection: redis, prefix: config.BULLMQ_PREFIX }));
   const metrics = createJobsMetrics(registry, () => queues, prisma);
-  const lifecycle = queues[0]!;
+  const lifecycle = queues.find((q) => q.name === NODE_LIFECYCLE_QUEUE)!;
   const processor = createProcessor({ prisma, redis, bus, config, log, drivers, metrics, lifecycle });
   const workers = queues.map((queue) => new Worker(queue.name, processor, {
     connection: redis,
@@ -56,10 +55,12 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
     });
   }
 
+  // The catalog's periodic jobs, each added by its own scheduler with the catalog's options.
   const upsertSchedulers = async () => {
-    for (const { name, every } of SCHEDULES) {
-      const { attempts, backoff } = JOB_CATALOG[name];
-      await queues[1]!.upsertJobScheduler(name, { every: every(config) }, { name, data: {}, opts: { attempts, backoff, removeOnComplete: 100, removeOnFail: 500 } });
+    for (const name of Object.keys(JOB_CATALOG) as JobName[]) {
+      const { queue, every, attempts, backoff, retention } = jobDefinition(name);
+      if (!every) continue;
+      await queues.find((q) => q.name === queue)!.upsertJobScheduler(name, { every: every(config) }, { name, data: {}, opts: { attempts, backoff, ...retention } });
     }
   };
 

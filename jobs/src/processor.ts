@@ -1,7 +1,15 @@
+import { isJobName, JOB_CATALOG, parseJobPayload, type JobName } from '@cic/core/jobs/job-catalog';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { isJobName, JOB_CATALOG } from './catalog.ts';
 import type { JobContext } from './handlers/job-context.ts';
 import { HANDLERS } from './handlers/index.ts';
+
+/** Validates the job's payload against the catalog and runs its handler with the catalog's timeout. */
+async function runHandler<K extends JobName>(name: K, base: Omit<JobContext, 'signal'>, job: Job): Promise<unknown> {
+  const parsed = parseJobPayload(name, job.data);
+  if (!parsed.success) throw new UnrecoverableError(`invalid payload for ${name}: ${parsed.error.message}`);
+  const signal = AbortSignal.timeout(JOB_CATALOG[name].timeoutMs(base.config));
+  return HANDLERS[name]({ ...base, signal }, parsed.data, job);
+}
 
 /**
  * The one BullMQ processor: looks the job up in the catalog, validates its payload, runs its handler
@@ -10,13 +18,9 @@ import { HANDLERS } from './handlers/index.ts';
 export function createProcessor(base: Omit<JobContext, 'signal'>) {
   return async (job: Job): Promise<unknown> => {
     if (!isJobName(job.name)) throw new UnrecoverableError(`unknown job "${job.name}"`);
-    const definition = JOB_CATALOG[job.name];
-    const parsed = definition.payload.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid payload for ${job.name}: ${parsed.error.message}`);
-    const signal = AbortSignal.timeout(definition.timeoutMs(base.config));
     const end = base.metrics.jobDuration.startTimer({ queue: job.queueName, name: job.name });
     try {
-      const result = await HANDLERS[job.name]({ ...base, signal }, parsed.data as { nodeId?: string }, job);
+      const result = await runHandler(job.name, base, job);
       end({ outcome: 'completed' });
       return result;
     } catch (err) {

@@ -2,13 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
 import { createSimulator, type Simulator } from '@cic/vllm-sim';
-import { NODE_LIFECYCLE_QUEUE } from '@cic/core/nodes/node-jobs';
+import { enqueue } from '@cic/core/jobs/enqueue-job';
+import { NODE_LIFECYCLE_QUEUE } from '@cic/core/jobs/job-catalog';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis.mjs';
 import { isAlive } from '../src/providers/local-driver.ts';
-import { createNode, enqueueNodeLaunch, fakeSkyState, MODEL, startTestWorkers, testConfig, waitForStatus } from './harness.ts';
+import { createNode, fakeSkyState, MODEL, startTestWorkers, testConfig, waitForStatus } from './harness.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 let db: TestDatabase;
@@ -46,7 +47,7 @@ describe('crash recovery', () => {
     const first = await runWorker(config);
     const queue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }), prefix: config.BULLMQ_PREFIX });
     const node = await createNode(db.prisma, 'SKYPILOT');
-    await enqueueNodeLaunch(queue, node.id);
+    await enqueue(queue, 'node.launch', { nodeId: node.id });
     while (!sky.calls().some((a) => a[0] === 'launch' && a[2] === node.clusterName)) await new Promise((r) => setTimeout(r, 50));
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
@@ -77,7 +78,7 @@ describe('crash recovery', () => {
     let second: ChildProcess | undefined;
     try {
       const node = await createNode(db.prisma, 'LOCAL');
-      await enqueueNodeLaunch(queue, node.id);
+      await enqueue(queue, 'node.launch', { nodeId: node.id });
       const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
       expect(ready.status).toBe('READY');
       const pid = (ready.config as { localPid?: number }).localPid!;
@@ -107,7 +108,7 @@ describe('crash recovery', () => {
     const queue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }), prefix: config.BULLMQ_PREFIX });
     try {
       const node = await createNode(db.prisma, 'SKYPILOT');
-      await enqueueNodeLaunch(queue, node.id);
+      await enqueue(queue, 'node.launch', { nodeId: node.id });
       while (!sky.calls().some((a) => a[0] === 'launch' && a[2] === node.clusterName)) await new Promise((r) => setTimeout(r, 50));
       const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
       worker.kill('SIGTERM');
@@ -127,7 +128,7 @@ describe('crash recovery', () => {
     let restarted: ChildProcess | undefined;
     try {
       const before = await createNode(db.prisma, 'STATIC', { baseUrl: sim.url });
-      await enqueueNodeLaunch(workers.queues[0]!, before.id);
+      await enqueue(workers.queues[0]!, 'node.launch', { nodeId: before.id });
       expect((await waitForStatus(db.prisma, before.id, ['READY', 'FAILED'])).status).toBe('READY');
 
       await server.stop();
@@ -138,7 +139,7 @@ describe('crash recovery', () => {
       const after = await createNode(db.prisma, 'STATIC', { baseUrl: sim.url });
       for (;;) {
         try {
-          await enqueueNodeLaunch(workers.queues[0]!, after.id);
+          await enqueue(workers.queues[0]!, 'node.launch', { nodeId: after.id });
           break;
         } catch {
           await new Promise((r) => setTimeout(r, 200));

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeProvider, NodeStatus, PrismaClient } from '@cic/db';
 import { testRedis } from '@cic/db/testing';
-import { enqueueNodeLaunch, enqueueNodeTerminate } from '@cic/core/nodes/node-jobs';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildWorkers } from '../src/app.ts';
@@ -53,15 +52,13 @@ export async function ensureModel(prisma: PrismaClient, name = MODEL) {
   return prisma.servedModel.upsert({ where: { name }, update: {}, create: { name, promptPriceMicros: 100_000n, completionPriceMicros: 300_000n } });
 }
 
-/** What the GraphQL launchNode mutation does: a PENDING row, then `node.launch`. */
+/** The row the GraphQL launchNode mutation inserts (a PENDING node); tests then enqueue `node.launch`. */
 export async function createNode(prisma: PrismaClient, provider: NodeProvider, config: object = {}, extra: { accelerator?: string } = {}) {
   const model = await ensureModel(prisma);
   return prisma.node.create({
     data: { provider, modelId: model.id, clusterName: `cic-test-${Math.random().toString(36).slice(2, 10)}`, config, accelerator: extra.accelerator ?? null },
   });
 }
-
-export { enqueueNodeLaunch, enqueueNodeTerminate };
 
 /** Polls the node until it reaches one of `statuses` (the test's own timeout bounds the wait). */
 export async function waitForStatus(prisma: PrismaClient, nodeId: string, statuses: NodeStatus[]) {

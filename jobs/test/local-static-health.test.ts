@@ -1,10 +1,11 @@
 import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
 import { createSimulator, type Simulator } from '@cic/vllm-sim';
+import { enqueue } from '@cic/core/jobs/enqueue-job';
 import { transitionNode } from '@cic/core/nodes/node-state-machine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../src/providers/local-driver.ts';
 import { probeVllm } from '../src/vllm-probe.ts';
-import { createNode, enqueueNodeLaunch, enqueueNodeTerminate, MODEL, startTestWorkers, subscribeNodeEvents, testConfig, waitForStatus } from './harness.ts';
+import { createNode, MODEL, startTestWorkers, subscribeNodeEvents, testConfig, waitForStatus } from './harness.ts';
 
 let db: TestDatabase;
 let workers: ReturnType<typeof startTestWorkers>;
@@ -28,7 +29,7 @@ describe('local provider', () => {
   it('runs the simulator as a child process: READY, serves the model, stopped on terminate', async () => {
     const node = await createNode(db.prisma, 'LOCAL');
     const live = await subscribeNodeEvents(config, node.id);
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     expect(ready.status).toBe('READY');
     expect(await live.transitions(3)).toEqual(['PROVISIONING', 'STARTING', 'READY']);
@@ -38,7 +39,7 @@ describe('local provider', () => {
     expect(isAlive(pid)).toBe(true);
 
     await transitionNode({ prisma: db.prisma, bus: workers.bus, nodeId: node.id, to: 'DRAINING', reason: 'test' });
-    await enqueueNodeTerminate(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.terminate', { nodeId: node.id });
     expect((await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED'])).status).toBe('TERMINATED');
     expect(isAlive(pid)).toBe(false);
     expect(await live.transitions(6)).toEqual(['PROVISIONING', 'STARTING', 'READY', 'DRAINING', 'TERMINATING', 'TERMINATED']);
@@ -47,7 +48,7 @@ describe('local provider', () => {
 
   it('reconcile fails a local node whose simulator process died', async () => {
     const node = await createNode(db.prisma, 'LOCAL');
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     const pid = (ready.config as { localPid: number }).localPid;
     process.kill(pid, 'SIGKILL');
@@ -65,7 +66,7 @@ describe('static provider and the health checker', () => {
     const sim = await createSimulator({ model: MODEL });
     sims.push(sim);
     const node = await createNode(db.prisma, 'STATIC', { baseUrl: `${sim.url}/v1` });
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     expect(ready.status).toBe('READY');
     expect(ready.endpointUrl).toBe(sim.url);
@@ -87,16 +88,19 @@ describe('static provider and the health checker', () => {
 
   it('a STATIC node without baseUrl fails with a clear reason', async () => {
     const node = await createNode(db.prisma, 'STATIC');
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     const failed = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     expect(failed.statusReason).toBe("a STATIC node needs config.baseUrl (the vLLM server's base URL)");
   });
 
   it('an invalid node config fails the launch with the offending field', async () => {
     const node = await createNode(db.prisma, 'STATIC', { baseUrl: 'ftp://x', secretEnvNames: ['not a name'] });
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     const failed = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     expect(failed.statusReason).toMatch(/^invalid node config: .*secretEnvNames/);
+    // Classified permanent (InvalidNodeConfigError): FAILED on the first attempt, no retry.
+    const retried = await db.prisma.nodeEvent.count({ where: { nodeId: node.id, message: { startsWith: 'launch attempt failed, will retry' } } });
+    expect(retried).toBe(0);
   });
 });
 
@@ -110,7 +114,7 @@ describe('a node that stays unhealthy', () => {
       const sim = await createSimulator({ model: MODEL });
       sims.push(sim);
       const node = await createNode(own.prisma, 'STATIC', { baseUrl: sim.url });
-      await enqueueNodeLaunch(ownWorkers.queues[0]!, node.id);
+      await enqueue(ownWorkers.queues[0]!, 'node.launch', { nodeId: node.id });
       expect((await waitForStatus(own.prisma, node.id, ['READY', 'FAILED'])).status).toBe('READY');
       sim.killEngine();
       await waitForStatus(own.prisma, node.id, ['UNHEALTHY']);
@@ -133,7 +137,7 @@ describe('drain before teardown', () => {
     const sim = await createSimulator({ model: MODEL, itlMs: 40, itlSpreadMs: 0 });
     sims.push(sim);
     const node = await createNode(db.prisma, 'STATIC', { baseUrl: sim.url });
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     await waitForStatus(db.prisma, node.id, ['READY']);
     let statusWhenFinished: string | undefined;
     const inflight = fetch(`${sim.url}/v1/completions`, {
@@ -144,7 +148,7 @@ describe('drain before teardown', () => {
     });
     while ((await probeVllm(sim.url, 1000)).running < 1) await new Promise((r) => setTimeout(r, 20));
     await transitionNode({ prisma: db.prisma, bus: workers.bus, nodeId: node.id, to: 'DRAINING', reason: 'test' });
-    await enqueueNodeTerminate(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.terminate', { nodeId: node.id });
     expect((await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED'])).status).toBe('TERMINATED');
     await inflight;
     expect(statusWhenFinished).toBe('DRAINING');

@@ -1,10 +1,11 @@
 import { rmSync, writeFileSync } from 'node:fs';
+import { enqueue } from '@cic/core/jobs/enqueue-job';
 import { transitionNode } from '@cic/core/nodes/node-state-machine';
 import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
 import { createSimulator, type Simulator } from '@cic/vllm-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleReconcile } from '../src/handlers/reconcile-nodes.ts';
-import { createNode, enqueueNodeLaunch, enqueueNodeTerminate, fakeSkyState, MODEL, startTestWorkers, subscribeNodeEvents, testConfig, waitForStatus } from './harness.ts';
+import { createNode, fakeSkyState, MODEL, startTestWorkers, subscribeNodeEvents, testConfig, waitForStatus } from './harness.ts';
 
 let db: TestDatabase;
 let sim: Simulator;
@@ -35,7 +36,7 @@ describe('SkyPilot provider through the fake sky CLI', () => {
   it('walks PENDING → PROVISIONING → STARTING → READY, streams sky output, then drains and tears down', async () => {
     const node = await createNode(db.prisma, 'SKYPILOT', { vllmArgs: ['--max-model-len', '4096'] }, { accelerator: 'H100:1' });
     const live = await subscribeNodeEvents(config, node.id);
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     expect(ready.status).toBe('READY');
     expect(ready.endpointUrl).toBe(sim.url);
@@ -50,7 +51,7 @@ describe('SkyPilot provider through the fake sky CLI', () => {
     expect(sky.clusters()).toEqual([expect.objectContaining({ name: node.clusterName, status: 'UP' })]);
 
     await transitionNode({ prisma: db.prisma, bus: workers.bus, nodeId: node.id, to: 'DRAINING', reason: 'test: terminate requested' });
-    await enqueueNodeTerminate(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.terminate', { nodeId: node.id });
     const done = await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED']);
     expect(done.status).toBe('TERMINATED');
     expect(sky.calls()).toContainEqual(['down', '-y', node.clusterName]);
@@ -65,7 +66,7 @@ describe('SkyPilot provider through the fake sky CLI', () => {
   ])('a failing `sky %s` ends FAILED with the CLI message', async (step, message) => {
     sky.control({ endpoint: new URL(sim.url).host, fail: { [step]: message } });
     const node = await createNode(db.prisma, 'SKYPILOT');
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     const failed = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     expect(failed.status).toBe('FAILED');
     expect(failed.statusReason).toContain(message);
@@ -77,11 +78,11 @@ describe('SkyPilot provider through the fake sky CLI', () => {
 
   it('a failing `sky down` is retried, then ends the node FAILED with the CLI message (the cluster is kept for an operator)', async () => {
     const node = await createNode(db.prisma, 'SKYPILOT');
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     await waitForStatus(db.prisma, node.id, ['READY']);
     sky.control({ endpoint: new URL(sim.url).host, fail: { down: 'sky.exceptions.ClusterOwnerIdentityMismatchError: owner changed' } });
     await transitionNode({ prisma: db.prisma, bus: workers.bus, nodeId: node.id, to: 'DRAINING', reason: 'test' });
-    await enqueueNodeTerminate(lifecycle(), node.id, { backoffDelayMs: 50 });
+    await enqueue(lifecycle(), 'node.terminate', { nodeId: node.id }, { backoffDelayMs: 50 });
     const failed = await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED']);
     expect(failed.status).toBe('FAILED');
     expect(failed.statusReason).toContain('teardown failed: sky down failed (exit code 1): sky.exceptions.ClusterOwnerIdentityMismatchError: owner changed');
@@ -94,7 +95,7 @@ describe('SkyPilot provider through the fake sky CLI', () => {
   it('a node that never answers /health fails after NODE_READY_TIMEOUT_SECONDS', async () => {
     sky.control({ endpoint: '127.0.0.1:9' });
     const node = await createNode(db.prisma, 'SKYPILOT');
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     const failed = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     expect(failed.status).toBe('FAILED');
     expect(failed.statusReason).toMatch(/vLLM did not become ready/);
@@ -103,7 +104,7 @@ describe('SkyPilot provider through the fake sky CLI', () => {
   it('a hanging `sky launch` hits its timeout and is killed', async () => {
     sky.control({ hang: ['launch'] });
     const node = await createNode(db.prisma, 'SKYPILOT');
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     const failed = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     expect(failed.statusReason).toBe('sky launch timed out');
   });
@@ -111,9 +112,9 @@ describe('SkyPilot provider through the fake sky CLI', () => {
   it('the same launch enqueued twice launches once', async () => {
     const node = await createNode(db.prisma, 'SKYPILOT');
     const before = sky.calls().filter((a) => a[0] === 'launch').length;
-    await Promise.all([enqueueNodeLaunch(lifecycle(), node.id), enqueueNodeLaunch(lifecycle(), node.id)]);
+    await Promise.all([enqueue(lifecycle(), 'node.launch', { nodeId: node.id }), enqueue(lifecycle(), 'node.launch', { nodeId: node.id })]);
     await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
-    await enqueueNodeLaunch(lifecycle(), node.id); // after completion: the handler sees READY and does nothing
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id }); // after completion: the handler sees READY and does nothing
     await new Promise((r) => setTimeout(r, 500));
     expect(sky.calls().filter((a) => a[0] === 'launch').length - before).toBe(1);
     expect((await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } })).status).toBe('READY');
@@ -121,7 +122,7 @@ describe('SkyPilot provider through the fake sky CLI', () => {
 
   it('reconcile fails a READY node whose cluster vanished and reports orphan clusters', async () => {
     const node = await createNode(db.prisma, 'SKYPILOT');
-    await enqueueNodeLaunch(lifecycle(), node.id);
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
     await waitForStatus(db.prisma, node.id, ['READY']);
     rmSync(`${sky.dir}/clusters/${node.clusterName}.json`);
     writeFileSync(`${sky.dir}/clusters/cic-stray.json`, JSON.stringify({ name: 'cic-stray', status: 'UP', accelerators: 'A100:1' }));

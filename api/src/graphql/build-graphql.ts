@@ -9,7 +9,7 @@ import { duplicateRedis } from '@cic/core/lib/redis';
 import type { TopicBus, Unsubscribe } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
-import { NODE_LIFECYCLE_QUEUE } from '@cic/core/nodes/node-jobs';
+import { NODE_LIFECYCLE_QUEUE } from '@cic/core/jobs/job-catalog';
 import { attachGraphQLWs } from './attach-graphql-ws.ts';
 import type { GraphQLServices } from './context.ts';
 import { createGraphQLYoga } from './create-yoga.ts';

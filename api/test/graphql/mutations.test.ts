@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE_LIFECYCLE_QUEUE } from '@cic/core/nodes/node-jobs';
+import { NODE_LIFECYCLE_QUEUE } from '@cic/core/jobs/job-catalog';
 import { createGraphQLWorld, gql } from './graphql-fixture.ts';
 
 let world: Awaited<ReturnType<typeof createGraphQLWorld>>;

@@ -4,14 +4,15 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../audit/write-audit-log.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
+import { enqueue } from '../jobs/enqueue-job.ts';
 import { nodeConfigSchema } from './node-config.ts';
-import { enqueueNodeLaunch } from './node-jobs.ts';
 
 /** What a caller may set in a node's config (localPid is the worker's own bookkeeping). */
 const launchConfigSchema = nodeConfigSchema.omit({ localPid: true }).strict();
 
 export interface LaunchNodeOptions {
   prisma: PrismaClient;
+  /** The `node-lifecycle` BullMQ queue. */
   queue: Queue;
   actor: Actor;
   requestId: string;
@@ -59,6 +60,6 @@ export async function launchNode({ prisma, queue, actor, requestId, modelName, p
     await writeAuditLog(tx, { actor, requestId, action: 'node.launch', targetType: 'Node', targetId: created.id, metadata: { modelName, provider, accelerator, cloud, region } });
     return created;
   });
-  await enqueueNodeLaunch(queue, node.id);
+  await enqueue(queue, 'node.launch', { nodeId: node.id });
   return node;
 }

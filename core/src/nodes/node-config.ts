@@ -29,9 +29,17 @@ export const nodeConfigSchema = z.object({
 
 export type NodeConfig = z.infer<typeof nodeConfigSchema>;
 
-/** Parses a node's config JSON; throws a readable error when it is invalid (the launch then fails with it). */
+/** A node's stored config does not parse: retrying cannot help, so its launch fails at once. */
+export class InvalidNodeConfigError extends Error {
+  override name = 'InvalidNodeConfigError';
+  constructor(readonly issues: string[]) {
+    super(`invalid node config: ${issues.join('; ')}`);
+  }
+}
+
+/** Parses a node's config JSON; throws InvalidNodeConfigError, with a readable message, when it is invalid. */
 export function parseNodeConfig(json: unknown): NodeConfig {
   const parsed = nodeConfigSchema.safeParse(json ?? {});
-  if (!parsed.success) throw new Error(`invalid node config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new InvalidNodeConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   return parsed.data;
 }

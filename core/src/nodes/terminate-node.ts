@@ -4,13 +4,14 @@ import { AppError } from '../errors.ts';
 import type { TopicPublisher } from '../lib/topic-bus.ts';
 import type { Actor } from '../audit/write-audit-log.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
-import { enqueueNodeTerminate } from './node-jobs.ts';
+import { enqueue } from '../jobs/enqueue-job.ts';
 import { IllegalNodeTransitionError, NodeNotFoundError, transitionNode } from './node-state-machine.ts';
 import { isServing, isTerminationUnderWay } from './node-status-groups.ts';
 
 export interface TerminateNodeOptions {
   prisma: PrismaClient;
   bus: TopicPublisher;
+  /** The `node-lifecycle` BullMQ queue. */
   queue: Queue;
   actor: Actor;
   requestId: string;
@@ -35,6 +36,6 @@ export async function terminateNode({ prisma, bus, queue, actor, requestId, node
     }
   }
   await writeAuditLog(prisma, { actor, requestId, action: 'node.terminate', targetType: 'Node', targetId: nodeId, metadata: { from: node.status } });
-  await enqueueNodeTerminate(queue, nodeId);
+  await enqueue(queue, 'node.terminate', { nodeId });
   return prisma.node.findUniqueOrThrow({ where: { id: nodeId } });
 }

@@ -1,5 +1,5 @@
 import type { Node } from '@cic/db';
-import { enqueueNodeTerminate, nodeTerminatePending } from '@cic/core/nodes/node-jobs';
+import { enqueue, isJobPending } from '@cic/core/jobs/enqueue-job';
 import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
 import { SERVING_STATUSES } from '@cic/core/nodes/node-status-groups';
 import { probeVllm } from '../vllm-probe.ts';
@@ -16,10 +16,10 @@ async function terminateIfDeadTooLong(ctx: JobContext, node: CheckedNode): Promi
   const lastGood = node.lastHealthAt ?? node.readyAt ?? node.createdAt;
   const deadSeconds = Math.floor((Date.now() - lastGood.getTime()) / 1000);
   if (deadSeconds < ctx.config.UNHEALTHY_TERMINATE_AFTER_SECONDS) return;
-  if (await nodeTerminatePending(ctx.lifecycle, node.id)) return;
+  if (await isJobPending(ctx.lifecycle, 'node.terminate', { nodeId: node.id })) return;
   const message = `no successful health check for ${deadSeconds} s (UNHEALTHY_TERMINATE_AFTER_SECONDS=${ctx.config.UNHEALTHY_TERMINATE_AFTER_SECONDS}): terminating`;
   await appendNodeLog({ prisma: ctx.prisma, bus: ctx.bus, nodeId: node.id, message });
-  await enqueueNodeTerminate(ctx.lifecycle, node.id);
+  await enqueue(ctx.lifecycle, 'node.terminate', { nodeId: node.id });
   ctx.metrics.unhealthyTerminations.inc();
   ctx.log.warn({ nodeId: node.id, deadSeconds }, 'terminating a node that stayed unhealthy');
 }

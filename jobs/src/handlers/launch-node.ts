@@ -1,8 +1,9 @@
 import type { Prisma } from '@cic/db';
+import type { PayloadOf } from '@cic/core/jobs/job-catalog';
+import { InvalidNodeConfigError, parseNodeConfig } from '@cic/core/nodes/node-config';
 import { IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
 import { isLaunching } from '@cic/core/nodes/node-status-groups';
 import { UnrecoverableError } from 'bullmq';
-import { parseNodeConfig } from '@cic/core/nodes/node-config';
 import { ProviderError } from '../providers/types.ts';
 import { waitForVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';
@@ -20,7 +21,7 @@ export interface LaunchAttempt {
  * nothing for a node that is already past launching, and stops quietly when the node was terminated
  * meanwhile (its transitions are then refused). Provider failures end FAILED with their message.
  */
-export async function handleNodeLaunch(ctx: JobContext, { nodeId }: { nodeId: string }, { finalAttempt }: LaunchAttempt): Promise<string> {
+export async function handleNodeLaunch(ctx: JobContext, { nodeId }: PayloadOf<'node.launch'>, { finalAttempt }: LaunchAttempt): Promise<string> {
   const initial = await loadNode(ctx, nodeId);
   if (!initial) return 'node deleted';
   if (!isLaunching(initial.status)) return `node already ${initial.status}`;
@@ -60,7 +61,7 @@ export async function handleNodeLaunch(ctx: JobContext, { nodeId }: { nodeId: st
       return `node moved to ${err.from}`;
     }
     const message = (err as Error).message;
-    const permanent = err instanceof ProviderError || ctx.signal.aborted || message.startsWith('invalid node config');
+    const permanent = err instanceof ProviderError || err instanceof InvalidNodeConfigError || ctx.signal.aborted;
     if (!permanent && !finalAttempt) {
       await log(`launch attempt failed, will retry: ${message}`);
       throw err;

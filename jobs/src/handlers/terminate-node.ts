@@ -1,6 +1,7 @@
+import type { PayloadOf } from '@cic/core/jobs/job-catalog';
+import { parseNodeConfig } from '@cic/core/nodes/node-config';
 import { IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
 import { isServing } from '@cic/core/nodes/node-status-groups';
-import { parseNodeConfig } from '@cic/core/nodes/node-config';
 import { probeVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';
 import { loadNode } from './load-node.ts';
@@ -30,7 +31,7 @@ async function drain(ctx: JobContext, endpointUrl: string | null, log: (line: st
  * `node.terminate`: DRAINING (wait for in-flight requests) → TERMINATING → provider teardown →
  * TERMINATED. Idempotent: it resumes from the node's status, and tearing down a gone cluster is a no-op.
  */
-export async function handleNodeTerminate(ctx: JobContext, { nodeId }: { nodeId: string }, { finalAttempt }: { finalAttempt: boolean }): Promise<string> {
+export async function handleNodeTerminate(ctx: JobContext, { nodeId }: PayloadOf<'node.terminate'>, { finalAttempt }: { finalAttempt: boolean }): Promise<string> {
   let node = await loadNode(ctx, nodeId);
   if (!node || node.status === 'TERMINATED') return 'already terminated';
   const log = nodeLogger(ctx, nodeId);
