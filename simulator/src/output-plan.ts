@@ -1,13 +1,20 @@
 import type { OutputMode } from './options.ts';
+import { valueForSchema } from './json-schema-value.ts';
 import type { Random } from './prng.ts';
+import type { ResponseFormatRequest } from './request-schema.ts';
+import type { PlannedToolCall } from './tool-choice.ts';
 import { tokenize } from './tokenizer.ts';
 
-export type FinishReason = 'stop' | 'length';
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
-/** The tokens a request will produce and why it will stop, decided before generation starts. */
+/** The tokens one choice will produce and why it will stop, decided before generation starts. */
 export interface OutputPlan {
   tokens: string[];
   finishReason: FinishReason;
+  /** The tokens are this call's arguments (JSON), not message content. */
+  toolCall?: PlannedToolCall & { id: string };
+  /** This choice's own PRNG (its seed is the request's plus the choice index): logprob values. */
+  random: Random;
 }
 
 export interface PlanOutputInput {
@@ -21,6 +28,10 @@ export interface PlanOutputInput {
   outputTokens?: number | undefined;
   /** vLLM's `ignore_eos`: keep going until `maxTokens`, as benchmark clients ask. */
   ignoreEos?: boolean | undefined;
+  /** JSON output: what guided decoding would constrain the text to. */
+  responseFormat?: ResponseFormatRequest | undefined;
+  /** The answer is this call's arguments, generated from its parameters schema. */
+  toolCall?: (PlannedToolCall & { id: string }) | undefined;
 }
 
 const RANDOM_SENTENCES = [
@@ -38,15 +49,25 @@ const RANDOM_SENTENCES = [
 const FILLER_TOKENS = tokenize(' sim');
 
 export function planOutput(input: PlanOutputInput): OutputPlan {
-  const base =
-    input.mode === 'random' ? tokenize(input.random.pick(RANDOM_SENTENCES)) : tokenize(input.echoText);
+  const { random, toolCall } = input;
+  const base = tokenize(outputText(input));
   const wanted = input.ignoreEos ? input.maxTokens : input.outputTokens;
   const tokens = wanted === undefined ? base : repeatTo(base.length > 0 ? base : FILLER_TOKENS, wanted);
+  const call = toolCall ? { toolCall } : {};
   if (tokens.length > input.maxTokens) {
-    return { tokens: tokens.slice(0, input.maxTokens), finishReason: 'length' };
+    return { tokens: tokens.slice(0, input.maxTokens), finishReason: 'length', random, ...call };
   }
   // With ignore_eos the model only stops at the cap, which vLLM reports as "length".
-  return { tokens, finishReason: input.ignoreEos ? 'length' : 'stop' };
+  const finishReason = input.ignoreEos ? 'length' : (toolCall?.finishReason ?? 'stop');
+  return { tokens, finishReason, random, ...call };
+}
+
+function outputText(input: PlanOutputInput): string {
+  if (input.toolCall) return JSON.stringify(valueForSchema(input.toolCall.parameters));
+  const format = input.responseFormat;
+  if (format?.type === 'json_schema') return JSON.stringify(valueForSchema(format.schema));
+  const text = input.mode === 'random' ? input.random.pick(RANDOM_SENTENCES) : input.echoText;
+  return format?.type === 'json_object' ? JSON.stringify({ text }) : text;
 }
 
 function repeatTo(tokens: readonly string[], length: number): string[] {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientDisconnected, type SimulatorContext } from './context.ts';
@@ -13,11 +14,12 @@ import {
 } from './errors.ts';
 import { injectedError } from './failure-injection.ts';
 import type { RequestOutcome } from './metrics.ts';
-import { type OutputPlan, planOutput } from './output-plan.ts';
+import { type FinishReason, type OutputPlan, planOutput } from './output-plan.ts';
+import { createRandom } from './prng.ts';
 import { type EndpointKind, parseCompletionRequest } from './request-schema.ts';
 import { createResponseFormat, usageOf } from './response-format.ts';
 import { endWithError } from './sse.ts';
-import { streamTokens } from './stream-response.ts';
+import { type GeneratedToken, streamTokens } from './stream-response.ts';
 
 /** "A few tokens" before an injected stream_cut drops the connection. */
 const CUT_AFTER_TOKENS = 3;
@@ -36,7 +38,9 @@ export async function serveCompletion(
   const { options, engine, metrics, counters } = ctx;
   counters.requests++;
   if (!engine.alive) throw engineDead();
-  const request = parseCompletionRequest(kind, body);
+  const request = parseCompletionRequest(kind, body, {
+    autoToolChoice: options.enableAutoToolChoice && options.toolCallParser !== undefined,
+  });
   const model = request.model ?? options.model;
   if (model !== options.model) throw modelNotFound(model);
   const promptTokens = request.promptTokens.length;
@@ -52,14 +56,20 @@ export async function serveCompletion(
   if (request.maxTokens !== undefined && promptTokens + request.maxTokens > options.maxModelLen) {
     throw contextTooLong(options.maxModelLen, promptTokens, request.maxTokens);
   }
-  const plan = planOutput({
-    mode: options.mode,
-    random: ctx.random,
-    echoText: request.echoText,
-    maxTokens: request.maxTokens ?? options.maxModelLen - promptTokens,
-    outputTokens: options.outputTokens,
-    ignoreEos: request.ignoreEos,
-  });
+  // Choice i samples with the request's seed + i (or a seed from the server's PRNG), so choices differ.
+  const seed = request.seed ?? Math.floor(ctx.random.next() * 2 ** 32);
+  const plans = Array.from({ length: request.n }, (_, index) =>
+    planOutput({
+      mode: options.mode,
+      random: createRandom(seed + index),
+      echoText: request.echoText,
+      maxTokens: request.maxTokens ?? options.maxModelLen - promptTokens,
+      outputTokens: options.outputTokens,
+      ignoreEos: request.ignoreEos,
+      responseFormat: request.responseFormat,
+      toolCall: request.toolCall && { ...request.toolCall, id: `chatcmpl-tool-${randomBytes(16).toString('hex')}` },
+    }),
+  );
 
   const controller = new AbortController();
   let settled = false;
@@ -91,31 +101,33 @@ export async function serveCompletion(
   try {
     metrics.recordScheduled(sequence.queueSeconds);
     metrics.recordPrefill(promptTokens, ctx.prefixCache.lookupAndInsert(request.promptTokens));
-    const format = createResponseFormat(kind, model);
-    const tokens = generate(ctx, plan, sequence, arrivedAt);
+    const format = createResponseFormat(kind, model, request.logprobs);
+    const tokens = generate(ctx, plans, sequence, arrivedAt);
+    const longest = Math.max(...plans.map((plan) => plan.tokens.length));
     if (request.stream) {
       const includeUsage = (request.includeUsage ?? false) || options.enableForceIncludeUsage;
       const ending = await streamTokens({
         res,
         format,
+        plans,
         tokens,
-        finishReason: plan.finishReason,
         promptTokens,
         generated,
         includeUsage,
         continuousUsage: includeUsage && request.continuousUsage,
-        cutAfter: failure === 'stream_cut' ? Math.min(CUT_AFTER_TOKENS, plan.tokens.length) : undefined,
+        cutAfter: failure === 'stream_cut' ? Math.min(CUT_AFTER_TOKENS, longest) : undefined,
         signal: controller.signal,
         onSettled: settle,
       });
       if (ending === 'cut') counters.cut++;
-      else outcome = ending;
+      else outcome = outcomeOf(ending);
     } else {
-      let text = '';
-      for await (const token of tokens) text += token;
+      const texts = plans.map((): string[] => []);
+      for await (const { index, token } of tokens) texts[index]!.push(token);
       settle();
-      sendJson(res, 200, format.whole(text, plan.finishReason, usageOf(promptTokens, generated())));
-      outcome = plan.finishReason;
+      const choices = plans.map((plan, index) => ({ plan, tokens: texts[index]! }));
+      sendJson(res, 200, format.whole(choices, usageOf(promptTokens, generated())));
+      outcome = outcomeOf(plans[0]!.finishReason);
     }
   } catch (error) {
     if (!controller.signal.aborted) throw error;
@@ -132,24 +144,35 @@ export async function serveCompletion(
   }
 }
 
-/** Yields the planned tokens at the simulated pace, recording TTFT and inter-token latency. */
+/** vLLM's engine sees a tool call as a sequence that stopped; finish_reason "tool_calls" is the API's. */
+const outcomeOf = (reason: FinishReason): RequestOutcome => (reason === 'tool_calls' ? 'stop' : reason);
+
+/**
+ * Yields the planned tokens at the simulated pace, recording TTFT and inter-token latency. The choices
+ * of one request decode in the same batch: each step yields the next token of every unfinished choice.
+ */
 async function* generate(
   ctx: SimulatorContext,
-  plan: OutputPlan,
+  plans: readonly OutputPlan[],
   sequence: Sequence,
   arrivedAt: number,
-): AsyncGenerator<string> {
+): AsyncGenerator<GeneratedToken> {
   const { signal } = sequence.controller;
-  if (plan.tokens.length === 0) await pause(ctx.latency.ttftMs(), signal);
+  const steps = Math.max(...plans.map((plan) => plan.tokens.length));
+  if (steps === 0) await pause(ctx.latency.ttftMs(), signal);
   let previous: number | undefined;
-  for (const token of plan.tokens) {
+  for (let step = 0; step < steps; step++) {
     await pause(previous === undefined ? ctx.latency.ttftMs() : ctx.latency.itlMs(), signal);
     const now = performance.now();
     if (previous === undefined) ctx.metrics.recordFirstToken((now - arrivedAt) / 1000);
-    ctx.metrics.recordToken(previous === undefined ? undefined : (now - previous) / 1000);
+    for (const [index, plan] of plans.entries()) {
+      const token = plan.tokens[step];
+      if (token === undefined) continue;
+      ctx.metrics.recordToken(previous === undefined ? undefined : (now - previous) / 1000);
+      sequence.kvTokens++;
+      yield { index, token };
+    }
     previous = now;
-    sequence.kvTokens++;
-    yield token;
   }
 }
 

@@ -131,7 +131,7 @@ describe('errors', () => {
     ['bad JSON', '{"messages": ['],
     ['missing messages', { model: MODEL }],
     ['negative max_tokens', { messages: [{ role: 'user', content: 'x' }], max_tokens: -1 }],
-    ['n > 1', { messages: [{ role: 'user', content: 'x' }], n: 2 }],
+    ['n < 1', { messages: [{ role: 'user', content: 'x' }], n: 0 }],
     ['stream_options without stream', { messages: [{ role: 'user', content: 'x' }], stream_options: { include_usage: true } }],
   ])('400s %s with a BadRequestError body', async (_name, body) => {
     const response = await postJson(`${sim.url}/v1/chat/completions`, body);
