@@ -5,15 +5,26 @@ interface Service {
   stop(): Promise<void>;
 }
 
-/** Starts a service and stops it once on SIGTERM/SIGINT; a second signal exits at once. */
+/** Signals after the first that do not cut the drain short: an orchestrator or a terminal often sends two. */
+const IGNORED_REPEATS = 1;
+
+/**
+ * Starts a service and stops it once on SIGTERM/SIGINT. A repeated signal does not skip the drain (a
+ * supervisor and a Ctrl-C, or a process group, easily deliver two); only the third forces an exit, as does
+ * the orchestrator's own deadline (SIGKILL).
+ */
 export async function runUntilSignal(service: Service, log: Logger): Promise<void> {
-  let stopping = false;
+  let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting now');
+    signals++;
+    if (signals > 1 + IGNORED_REPEATS) {
+      log.warn({ signal }, 'signal repeated again: exiting now, without finishing the drain');
       process.exit(1);
     }
-    stopping = true;
+    if (signals > 1) {
+      log.warn({ signal }, 'already shutting down; the drain goes on (send the signal once more to exit at once)');
+      return;
+    }
     log.info({ signal }, 'shutting down');
     service.stop().then(
       () => process.exit(0),
