@@ -17,8 +17,13 @@ import type { GraphQLMetrics } from './graphql-metrics.ts';
 import { type PersistedOperationsPolicy, resolveOperation } from './persisted-operations.ts';
 import { subscriptionLimitError } from './subscription-limits.ts';
 
-/** Close codes clients see (graphql-ws reserves 4400–4499 for the server's reasons). */
-export const WS_CLOSE = { unauthorized: 4401, forbidden: 4403 } as const;
+/**
+ * Close codes clients see. An expired session token has its own code: graphql-ws clients treat 4401 as
+ * final and never retry it, but a dashboard tab only has to reconnect with a fresh token (4419 is
+ * retried like any code graphql-ws does not know).
+ */
+export const WS_CLOSE = { unauthorized: 4401, forbidden: 4403, sessionExpired: 4419 } as const;
+const SESSION_CLOSE_LEAD_MS = 1_000;
 
 interface ConnectionState {
   viewer: Viewer;
@@ -57,8 +62,9 @@ export interface AttachGraphQLWsOptions {
 
 /**
  * graphql-ws on the API's own HTTP server (`upgrade` for /graphql). Connections authenticate once in
- * connection_init (`connectionParams.authorization`, as the HTTP header would be); a revoked key or
- * an expired session token closes the socket (4403 / 4401), and every event is re-authorized anyway.
+ * connection_init (`connectionParams.authorization`, as the HTTP header would be); a revoked key closes
+ * the socket (4403), an expired session token too (4419: reconnect with a fresh one), and every event is
+ * re-authorized anyway.
  */
 export function attachGraphQLWs({ server, yoga, services, keys, sessionSecret, metrics, persisted, log, maxPayloadBytes = 65_536, maxSubscriptionsPerSocket = 25 }: AttachGraphQLWsOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes });
@@ -101,10 +107,13 @@ export function attachGraphQLWs({ server, yoga, services, keys, sessionSecret, m
           const socket = ctx.extra.socket;
           let expiry: NodeJS.Timeout | null = null;
           if (viewer.kind === 'user') {
+            // A moment before the token's own expiry, so the socket's subscriptions end with it (the client
+            // subscribes again on its next socket) rather than each with the stream's expiry error first,
+            // which a graphql-ws client takes as the subscription's final answer.
             expiry = setTimeout(() => {
               metrics.closedForAuth.inc({ reason: 'session_expired' });
-              socket.close(WS_CLOSE.unauthorized, 'Session token expired');
-            }, Math.max(0, viewer.expiresAt.getTime() - Date.now()));
+              socket.close(WS_CLOSE.sessionExpired, 'Session token expired; reconnect with a fresh one');
+            }, Math.max(0, viewer.expiresAt.getTime() - Date.now() - SESSION_CLOSE_LEAD_MS));
           } else if (viewer.kind === 'apiKey') {
             const set = byKey.get(viewer.keyId) ?? new Set();
             set.add(socket);

@@ -1,4 +1,6 @@
+import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { killSubscriber } from '../helpers/kill-subscriber.ts';
 import { createGraphQLWorld, eventually, gql } from './graphql-fixture.ts';
 import { collect, sseClient, wsClient } from './live-clients.ts';
@@ -175,11 +177,33 @@ describe('usage ticker', () => {
     expect(JSON.stringify(sub.errors)).toMatch(/restarting/);
   });
 
-  it('an expired session token closes the socket (4401)', async () => {
+  it('an expired session token closes the socket with 4419, which graphql-ws retries (not 4401, which it never does)', async () => {
     const { client, closes } = wsClient(apiB, await world.token(a.member.id, 1));
     cleanups.push(() => client.dispose());
     collect(client, USAGE, { org: a.org.id });
     await eventually(() => closes.length > 0, 5_000);
-    expect(closes[0]?.code).toBe(4401);
+    expect(closes[0]).toEqual({ code: 4419, reason: 'Session token expired; reconnect with a fresh one' });
+  });
+
+  it('a client that fetches a fresh token on every connect stays subscribed past the token lifetime', async () => {
+    const closes: number[] = [];
+    const client = createWsClient({
+      url: `${apiB.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      lazy: true,
+      retryAttempts: Infinity,
+      retryWait: async () => {},
+      connectionParams: async () => ({ authorization: `Bearer ${await world.token(a.member.id, 1)}` }),
+      on: { closed: (e) => closes.push((e as { code: number }).code) },
+    });
+    cleanups.push(() => client.dispose());
+    const sub = collect<Tick>(client, USAGE, { org: a.org.id });
+    await eventually(() => closes.includes(4419), 10_000);
+    const before = sub.events.length;
+    await eventually(async () => {
+      await world.bus.publish('usageUpdated', { organizationId: a.org.id, requests: 1, promptTokens: 1, completionTokens: 0, at: new Date().toISOString() }, a.org.id);
+      return sub.events.length > before;
+    });
+    expect(sub.errors).toEqual([]);
   });
 });

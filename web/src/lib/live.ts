@@ -1,14 +1,35 @@
 import { createClient, type Client } from 'graphql-ws';
 
+/**
+ * The API closes a socket with this code when the session token it connected with expires
+ * (api/src/graphql/attach-graphql-ws.ts): the tab reconnects at once with a fresh token and resyncs.
+ */
+const SESSION_EXPIRED = 4419;
+
 let client: Client | undefined;
 let currentUrl = '';
 let connected = false;
+/** The last close was the token's expiry: reconnect without waiting, and without alarming the user. */
+let renewing = false;
 
+/** The tab has no session any more: live updates stop for good, and the badge says why. */
+class SignedOutError extends Error {}
+
+/** Any other failure is retried with backoff (the dashboard or the API may be restarting). */
 async function fetchToken(): Promise<string> {
   const res = await fetch('/api/token', { headers: { accept: 'application/json' } });
-  if (!res.ok) throw new Error(`token request failed (${res.status})`);
+  if (res.status === 401) throw new SignedOutError('Your session has ended; sign in again for live updates.');
+  if (!res.ok) throw new Error(`The dashboard answered ${res.status} for a live-updates token.`);
   return ((await res.json()) as { token: string }).token;
 }
+
+/** graphql-ws's own backoff (about 1 s, 2 s, 4 s… plus jitter) for real outages. */
+const backoff = (retries: number) => new Promise<void>((resolve) => setTimeout(resolve, 1000 * 2 ** Math.min(retries, 5) + 300 + Math.random() * 2700));
+
+/** A subscription error that only says the token expired (extensions.detail of the API's refusal). */
+const isTokenExpiry = (err: unknown) => Array.isArray(err) && err.some((e: { extensions?: { detail?: unknown } }) => e?.extensions?.detail === 'token_expired');
+
+const closeCode = (event: unknown) => (event && typeof event === 'object' && 'code' in event ? Number(event.code) : 0);
 
 /** One graphql-ws connection per tab; each (re)connect fetches a fresh short-lived token. */
 function liveClient(apiUrl: string): Client {
@@ -21,11 +42,18 @@ function liveClient(apiUrl: string): Client {
     url,
     lazy: true,
     retryAttempts: Infinity,
-    shouldRetry: () => true,
+    shouldRetry: (err) => !(err instanceof SignedOutError),
+    retryWait: (retries) => (renewing ? Promise.resolve() : backoff(retries)),
     connectionParams: async () => ({ authorization: `Bearer ${await fetchToken()}` }),
     on: {
-      connected: () => (connected = true),
-      closed: () => (connected = false),
+      connected: () => {
+        connected = true;
+        renewing = false;
+      },
+      closed: (event) => {
+        connected = false;
+        renewing = closeCode(event) === SESSION_EXPIRED;
+      },
     },
   });
   return client;
@@ -48,20 +76,36 @@ export interface SubscribeOptions<T> {
 /** Subscribes and returns the unsubscribe function (call it from an $effect's cleanup). */
 export function subscribe<T>({ apiUrl, query, variables = {}, onData, onStatus, onResync }: SubscribeOptions<T>): () => void {
   const c = liveClient(apiUrl);
+  /** Set once this subscription has failed for good: the socket's later closes and connects are not its news. */
+  let failed = false;
   const onLive = () => {
+    if (failed) return;
     onStatus?.('live');
     onResync?.();
   };
-  const offs = [c.on('connected', onLive), c.on('closed', () => onStatus?.('reconnecting'))];
+  // A renewal (the token expired) reconnects at once and resyncs; only other closes are worth a badge.
+  const offs = [c.on('connected', onLive), c.on('closed', (event) => {
+    if (!failed && closeCode(event) !== SESSION_EXPIRED) onStatus?.('reconnecting');
+  })];
   if (connected) queueMicrotask(onLive);
-  const stop = c.subscribe<T>({ query, variables }, {
-    next: (result) => {
-      if (result.errors?.length) onStatus?.('error', result.errors[0]!.message);
-      if (result.data) onData(result.data as T);
-    },
-    error: (err) => onStatus?.('error', err instanceof Error ? err.message : 'subscription failed'),
-    complete: () => {},
-  });
+  let stop = () => {};
+  const start = () => {
+    stop = c.subscribe<T>({ query, variables }, {
+      next: (result) => {
+        if (result.errors?.length) onStatus?.('error', result.errors[0]!.message);
+        if (result.data) onData(result.data as T);
+      },
+      error: (err) => {
+        // The API ends a subscription whose token expired (in case that reaches the tab before the
+        // socket's close): subscribe again; it goes out on the next socket, whose connect resyncs the page.
+        if (isTokenExpiry(err)) return start();
+        failed = true;
+        onStatus?.('error', err instanceof Error ? err.message : 'Live updates stopped; reload the page to restart them.');
+      },
+      complete: () => {},
+    });
+  };
+  start();
   return () => {
     stop();
     for (const off of offs) off();

@@ -38,6 +38,12 @@ export const webEnvSchema = z.object({
   SESSION_TOKEN_SECRET: z.string().min(32, 'expected at least 32 characters'),
   /** Shared with the API: authenticates the Auth.js adapter's calls to /internal/auth/*. */
   INTERNAL_AUTH_SECRET: z.string().min(32, 'expected at least 32 characters'),
+  /**
+   * Lifetime of the token a tab's live connection signs in with (GET /api/token), in seconds. The API
+   * closes the socket when it expires and the tab reconnects at once with a fresh one, so a signed-out
+   * session stops receiving live events within this time.
+   */
+  BROWSER_TOKEN_TTL_SECONDS: z.coerce.number().int().min(2).max(3600).default(120),
   /** How long a dashboard sign-in lasts, in seconds. */
   AUTH_SESSION_MAX_AGE_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   AUTH_GOOGLE_ID: optional,

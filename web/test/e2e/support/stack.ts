@@ -22,9 +22,11 @@ const secret = (name: string) => `e2e-${name}-0123456789abcdefghijklmnopqrstuvwx
 export interface StackOptions {
   /** Extra environment for the API (e.g. lower sign-in link limits). */
   apiEnv?: Record<string, string>;
+  /** Extra environment for the dashboard (e.g. a short BROWSER_TOKEN_TTL_SECONDS). */
+  webEnv?: Record<string, string>;
 }
 
-export async function startStack({ apiEnv = {} }: StackOptions = {}) {
+export async function startStack({ apiEnv = {}, webEnv = {} }: StackOptions = {}) {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => {});
@@ -37,6 +39,8 @@ export async function startStack({ apiEnv = {} }: StackOptions = {}) {
     const boot = await bootstrapPlatform({ prisma, adminEmail: ADMIN_EMAIL, models: DEFAULT_MODELS });
 
     const secrets = { AUTH_SECRET: secret('auth'), SESSION_TOKEN_SECRET: secret('session'), INTERNAL_AUTH_SECRET: secret('internal') };
+    // The API opens the node keys the workers seal (the local node's): both get the same one.
+    const nodeSecretKey = { NODE_SECRET_KEY: secret('node') };
     // The run's Redis is shared with every other test file: queues, rate limits, the usage stream and
     // pub/sub channels live under this stack's own prefix, so no other file's jobs reach this stack's worker.
     const redis = testRedis();
@@ -48,13 +52,13 @@ export async function startStack({ apiEnv = {} }: StackOptions = {}) {
     // Locked to the persisted operations: every page, action and live view the tests go through proves
     // the dashboard sends only operations that `npm run persisted-operations` registered.
     const api: Child = await startNode('api', ['--import', 'tsx', 'api/src/main.ts'], {
-      ...shared, PORT: '0', SHUTDOWN_GRACE_SECONDS: '2', GRAPHQL_ALLOW_ARBITRARY_OPERATIONS: 'false', ...apiEnv,
+      ...shared, ...nodeSecretKey, PORT: '0', SHUTDOWN_GRACE_SECONDS: '2', GRAPHQL_ALLOW_ARBITRARY_OPERATIONS: 'false', ...apiEnv,
     }, (o) => o.includes('api listening'));
     stops.push(api.stop);
     const apiUrl = /"url":"(http:\/\/[^"]+)"[^\n]*api listening/.exec(api.output())?.[1];
     if (!apiUrl) throw new Error(`could not read the API's address:\n${api.output()}`);
 
-    const jobs = await startNode('jobs', ['--import', 'tsx', 'jobs/src/main.ts'], { ...shared, JOBS_PORT: '0', API_URL: apiUrl, SHUTDOWN_GRACE_SECONDS: '2' }, (o) => /listening|started|ready/i.test(o));
+    const jobs = await startNode('jobs', ['--import', 'tsx', 'jobs/src/main.ts'], { ...shared, ...nodeSecretKey, JOBS_PORT: '0', API_URL: apiUrl, SHUTDOWN_GRACE_SECONDS: '2' }, (o) => /listening|started|ready/i.test(o));
     stops.push(jobs.stop);
 
     const mailbox = await startMailbox();
@@ -76,6 +80,7 @@ export async function startStack({ apiEnv = {} }: StackOptions = {}) {
       AUTH_OIDC_ID: 'cic-dashboard',
       AUTH_OIDC_SECRET: secret('oidc'),
       AUTH_OIDC_NAME: 'Test OIDC',
+      ...webEnv,
     }, (o) => o.includes('Listening on'));
     stops.push(web.stop);
     await waitForHttp(`${webUrl}/signin`, { timeoutMs: 60_000 });
