@@ -3,3 +3,4 @@
 export { createSimulator, type Simulator } from './server.ts';
 export type { SimulatorOptions, FailureType, OutputMode } from './options.ts';
 export { countChatPromptTokens, countTokens, tokenize } from './tokenizer.ts';
+export type { RecordedRequest } from './request-recorder.ts';

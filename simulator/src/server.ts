@@ -18,7 +18,7 @@ import {
 } from './options.ts';
 import { createPrefixCache } from './prefix-cache.ts';
 import { createRandom } from './prng.ts';
-import { createRequestRecorder } from './request-recorder.ts';
+import { type RecordedRequest, createRequestRecorder } from './request-recorder.ts';
 import { type RouteTable, openAiRoutes } from './routes.ts';
 
 /** How long close() lets aborted requests write their last event before cutting connections. */
@@ -34,6 +34,8 @@ export interface Simulator {
   readonly registry: Registry;
   /** A fresh snapshot on every read. */
   readonly stats: SimulatorStats;
+  /** With `recordRequests`: the requests received so far, body bytes as sent (else an empty list). */
+  recordedRequests(): RecordedRequest[];
   /** Changes failure injection at run time; `{ rate: 0 }` turns it off. */
   setFailure(config: FailureConfig): void;
   /** Simulates an engine crash: /health and completions answer 503, in-flight requests end. */
@@ -109,6 +111,7 @@ export async function createSimulator(input: SimulatorOptions = {}): Promise<Sim
     get stats() {
       return readStats(ctx);
     },
+    recordedRequests: () => ctx.recorder?.list() ?? [],
     setFailure: (config) => ctx.failures.set(config),
     killEngine: () => engine.kill(),
     reviveEngine: () => engine.revive(),

@@ -89,6 +89,20 @@ describe('parseCliOptions', () => {
     expect(fromEnv).toMatchObject({ itlMs: 5, maxNumSeqs: 3 });
   });
 
+  it('maps the tool-calling, embedding and recording flags', () => {
+    expect(
+      parseCliOptions([
+        '--enable-auto-tool-choice', '--tool-call-parser', 'hermes', '--embedding-dimensions', '1024', '--matryoshka',
+        '--enable-control-routes', '--record-requests',
+      ]),
+    ).toMatchObject({
+      enableAutoToolChoice: true, toolCallParser: 'hermes', embeddingDimensions: 1024, matryoshka: true,
+      enableControlRoutes: true, recordRequests: true,
+    });
+    expect(parseCliOptions([])).toMatchObject({ enableAutoToolChoice: false, embeddingDimensions: 384, matryoshka: false, recordRequests: false });
+    expect(() => parseCliOptions(['--embedding-dimensions', '0'])).toThrow(/--embedding-dimensions/);
+  });
+
   it('rejects bad values naming the flag', () => {
     expect(() => parseCliOptions(['--failure-rate', '2'])).toThrow(/--failure-rate/);
     expect(() => parseCliOptions(['--failure-types', 'meteor'])).toThrow(/--failure-types.*meteor/);

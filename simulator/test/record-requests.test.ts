@@ -30,6 +30,7 @@ describe('--record-requests', () => {
     expect(Buffer.from(requests[0]!.body_base64, 'base64').equals(Buffer.from(raw, 'utf8'))).toBe(true);
     expect(requests[0]!.headers['x-trace']).toBe('t1');
     expect(Buffer.from(requests[1]!.body_base64, 'base64').toString('utf8')).toBe(badJson);
+    expect(sim.recordedRequests()).toEqual(requests);
 
     await fetch(`${sim.url}/_sim/requests`, { method: 'DELETE' });
     expect(await recorded()).toEqual([]);
