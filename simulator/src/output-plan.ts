@@ -51,14 +51,17 @@ const FILLER_TOKENS = tokenize(' sim');
 export function planOutput(input: PlanOutputInput): OutputPlan {
   const { random, toolCall } = input;
   const base = tokenize(outputText(input));
-  const wanted = input.ignoreEos ? input.maxTokens : input.outputTokens;
+  // JSON (a tool call's arguments, structured output) ends where its grammar ends: padding it to
+  // --output-tokens or ignore_eos would only make it invalid. max_tokens still cuts it.
+  const structured = toolCall !== undefined || (input.responseFormat ?? { type: 'text' }).type !== 'text';
+  const wanted = structured ? undefined : input.ignoreEos ? input.maxTokens : input.outputTokens;
   const tokens = wanted === undefined ? base : repeatTo(base.length > 0 ? base : FILLER_TOKENS, wanted);
   const call = toolCall ? { toolCall } : {};
   if (tokens.length > input.maxTokens) {
     return { tokens: tokens.slice(0, input.maxTokens), finishReason: 'length', random, ...call };
   }
   // With ignore_eos the model only stops at the cap, which vLLM reports as "length".
-  const finishReason = input.ignoreEos ? 'length' : (toolCall?.finishReason ?? 'stop');
+  const finishReason = input.ignoreEos && !structured ? 'length' : (toolCall?.finishReason ?? 'stop');
   return { tokens, finishReason, random, ...call };
 }
 

@@ -76,6 +76,23 @@ describe('response_format', () => {
     expect(value).toEqual({ text: 'Describe a person.' });
   });
 
+  it('keeps JSON valid under --output-tokens and ignore_eos; max_tokens still cuts it', async () => {
+    const fixed = await startSimulator({ outputTokens: 50 });
+    try {
+      const ask = async (extra: Record<string, unknown>) =>
+        (await (
+          await postJson(`${fixed.url}/v1/chat/completions`, { messages, response_format: { type: 'json_object' }, ...extra })
+        ).json()) as { choices: Array<{ message: { content: string }; finish_reason: string }> };
+      const padded = await ask({ ignore_eos: true, max_tokens: 100 });
+      expect(JSON.parse(padded.choices[0]!.message.content)).toEqual({ text: 'Describe a person.' });
+      expect(padded.choices[0]!.finish_reason).toBe('stop');
+      const cut = await ask({ max_tokens: 3 });
+      expect(cut.choices[0]).toEqual(expect.objectContaining({ finish_reason: 'length', message: expect.objectContaining({ content: '{"text' }) }));
+    } finally {
+      await fixed.close();
+    }
+  });
+
   it('400s a json_schema response_format without its json_schema', async () => {
     const response = await postJson(`${sim.url}/v1/chat/completions`, { messages, response_format: { type: 'json_schema' } });
     expect(response.status).toBe(400);
