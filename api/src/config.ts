@@ -37,6 +37,8 @@ export const apiEnvSchema = z.object({
   // Inference API (/v1): see docs/inference.md.
   /** Largest accepted /v1 request body, in bytes (413 above). */
   INFERENCE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Deepest nesting of arrays/objects in a /v1 request body (400 above); OpenAI's own requests need about 10. */
+  INFERENCE_MAX_JSON_DEPTH: z.coerce.number().int().min(8).max(1_000).default(64),
   /** Prefix of the inference keys in Redis (rate-limit windows, usage stream) and of the sign-in link counters. */
   INFERENCE_REDIS_PREFIX: z.string().min(1).default('cic:'),
   /** Milliseconds to open a TCP connection to a vLLM node. */

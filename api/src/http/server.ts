@@ -6,6 +6,7 @@ import type { HttpMetrics } from './metrics.ts';
 import { requestIdOf } from './request-id.ts';
 import { sendJson } from './respond.ts';
 import type { ErrorRenderer, RequestContext, Router } from './router.ts';
+import { LAST_WORDS_MS, ServerShutdown } from './server-shutdown.ts';
 
 export interface HttpServerOptions {
   router: Router;
@@ -155,8 +156,9 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
         throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${allowed}.`, { detail: 'method_not_allowed', headers: { allow: allowed } });
       }
     } catch (err) {
-      // Reading the body failed because the client left or was cut for slowness: already logged and counted.
-      if (bodyTimedOut || req.readableAborted) {
+      // Reading the body failed because the client left (Node then fails the request with ECONNRESET) or was cut
+      // for slowness: already logged and counted. A handler that stops reading itself (413) still answers.
+      if (bodyTimedOut || (req.errored as NodeJS.ErrnoException | null)?.code === 'ECONNRESET') {
         if (!res.headersSent && !res.destroyed) res.destroy();
         return;
       }
@@ -192,7 +194,10 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
       }
       if (inflight.size > 0) {
         log.warn({ inflight: inflight.size }, 'grace period over: aborting in-flight requests');
-        for (const a of inflight) a.abort(new Error('server shutting down'));
+        for (const a of inflight) a.abort(new ServerShutdown());
+        // Streams answer the abort with an error event and end; their sockets are cut only after that.
+        const lastWords = Date.now() + LAST_WORDS_MS;
+        while (inflight.size > 0 && Date.now() < lastWords) await new Promise((r) => setTimeout(r, 20));
       }
       for (const s of sockets) s.destroy();
       await closed;

@@ -55,7 +55,7 @@ export async function handleCompletion<B extends ChatCompletionRequest | Complet
   let modelLabel = 'unknown';
   try {
     const key = await authenticateRequest(req, deps.keys);
-    const { raw, value } = await readJsonBody({ req, limitBytes: settings.INFERENCE_MAX_BODY_BYTES });
+    const { raw, value } = await readJsonBody({ req, limitBytes: settings.INFERENCE_MAX_BODY_BYTES, maxDepth: settings.INFERENCE_MAX_JSON_DEPTH });
     const body = parseRequest(endpoint.schema, value);
     const promptEstimate = endpoint.estimatePromptTokens(body);
     // Metrics label: only names of served models, so arbitrary input cannot grow the series.
@@ -64,6 +64,13 @@ export async function handleCompletion<B extends ChatCompletionRequest | Complet
     const reserved = promptEstimate + maxCompletionTokens(body, settings.INFERENCE_DEFAULT_MAX_TOKENS);
 
     const limits = key.limits;
+    // More than a whole minute's tokens can never be admitted: a 429 with Retry-After would make SDKs retry forever.
+    if (reserved > limits.tpm) {
+      const param = 'max_completion_tokens' in body && body.max_completion_tokens != null ? 'max_completion_tokens' : body.max_tokens != null ? 'max_tokens' : null;
+      throw new AppError('BAD_REQUEST', `This request needs up to ${reserved} tokens, more than this key's limit of ${limits.tpm} tokens per minute; lower ${param ?? 'the prompt'}.`, {
+        param, detail: 'invalid_value',
+      });
+    }
     const admission = deps.rateLimiter.acquire(key.id, limits, reserved);
     // A key far from its limits is dispatched while the limiter answers; the answer is awaited before the
     // first byte goes back to the client (and a refusal aborts the upstream call). Others wait here.
@@ -133,6 +140,7 @@ export async function handleCompletion<B extends ChatCompletionRequest | Complet
       if (!known) throw new AppError('NOT_FOUND', `The model '${body.model}' does not exist or you do not have access to it.`, { param: 'model', detail: 'model_not_found' });
       await deps.creditGate.assertCanSpend(key.organizationId);
       const stream = body.stream === true;
+      // Re-serialised only to add stream_options, and safely: readJsonBody bounded the nesting depth.
       const upstreamBody = stream
         ? JSON.stringify({ ...(value as object), stream_options: { ...body.stream_options, include_usage: true } })
         : raw;

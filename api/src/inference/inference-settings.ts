@@ -4,6 +4,7 @@ import type { ApiConfig } from '../config.ts';
 export type InferenceSettings = Pick<
   ApiConfig,
   | 'INFERENCE_MAX_BODY_BYTES'
+  | 'INFERENCE_MAX_JSON_DEPTH'
   | 'INFERENCE_REDIS_PREFIX'
   | 'INFERENCE_CONNECT_TIMEOUT_MS'
   | 'INFERENCE_FIRST_BYTE_TIMEOUT_MS'
@@ -12,6 +13,8 @@ export type InferenceSettings = Pick<
   | 'INFERENCE_MAX_ATTEMPTS'
   | 'INFERENCE_DEFAULT_MAX_TOKENS'
   | 'INFERENCE_NODE_REFRESH_MS'
+  | 'NODE_ENV'
+  | 'NODE_SECRET_KEY'
   | 'CIRCUIT_FAILURE_THRESHOLD'
   | 'CIRCUIT_COOLDOWN_MS'
   | 'RATE_LIMIT_TIMEOUT_MS'

@@ -41,15 +41,46 @@ export const completionRequest = z.looseObject({
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;
 export type CompletionRequest = z.infer<typeof completionRequest>;
 
-/** Parses with a schema or throws a 400 naming the first bad field as OpenAI's `param`. */
+/** The JSON type of a value in OpenAI's words ("a string", "an integer"…). */
+function jsonTypeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a decimal';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+const EXPECTED: Record<string, string> = { number: 'a number', int: 'an integer', string: 'a string', boolean: 'a boolean', object: 'an object', array: 'an array' };
+
+/** The value at `path` in the body, and whether the field is there at all (JSON has no undefined). */
+function fieldAt(body: unknown, path: readonly PropertyKey[]): { present: boolean; value: unknown } {
+  let value = body;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return { present: false, value: undefined };
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return { present: true, value };
+}
+
+/**
+ * Parses with a schema or throws a 400 in OpenAI's terms for the first bad field (`param`): an absent field is
+ * `missing_required_parameter`, a value of the wrong JSON type `invalid_type`, any other rule `invalid_value`.
+ */
 export function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new AppError('BAD_REQUEST', 'Request body must be a JSON object.', { detail: 'invalid_request' });
   }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const param = issue?.path.map(String).join('.') || null;
-  const what = issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : `is invalid: ${issue?.message ?? 'invalid'}`;
-  throw new AppError('BAD_REQUEST', `'${param ?? 'body'}' ${what}.`, { param, detail: issue?.input === undefined ? 'missing_required_parameter' : 'invalid_value' });
+  const issue = result.error.issues[0]!;
+  const param = issue.path.map(String).join('.') || null;
+  const name = param ?? 'body';
+  // Zod does not report the input by default: read the field from the body itself.
+  const field = fieldAt(value, issue.path);
+  if (!field.present) throw new AppError('BAD_REQUEST', `Missing required parameter: '${name}'.`, { param, detail: 'missing_required_parameter' });
+  if (issue.code === 'invalid_type') {
+    const expected = EXPECTED[issue.expected] ?? issue.expected;
+    throw new AppError('BAD_REQUEST', `Invalid type for '${name}': expected ${expected}, but got ${jsonTypeOf(field.value)} instead.`, { param, detail: 'invalid_type' });
+  }
+  throw new AppError('BAD_REQUEST', `Invalid value for '${name}': ${issue.message}.`, { param, detail: 'invalid_value' });
 }

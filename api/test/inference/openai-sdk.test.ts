@@ -1,4 +1,4 @@
-import OpenAI, { AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError } from 'openai';
+import OpenAI, { AuthenticationError, NotFoundError, BadRequestError, PermissionDeniedError, RateLimitError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '@cic/vllm-sim';
 import { countChatPromptTokens } from '@cic/vllm-sim';
@@ -122,11 +122,11 @@ describe('the official openai SDK against /v1', () => {
     }
   });
 
-  it('refuses a request whose token reservation exceeds the key TPM', async () => {
+  it('refuses a request whose token reservation exceeds the key TPM as a bad request (it could never be admitted)', async () => {
     const key = await world.createKey({ tpmLimit: 100 });
     const limited = new OpenAI({ apiKey: key.secret, baseURL, maxRetries: 0 });
     const err = await limited.chat.completions.create({ model: MODEL, messages, max_tokens: 500 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RateLimitError);
-    expect((err as RateLimitError).message).toMatch(/tokens per minute/);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect((err as BadRequestError).message).toMatch(/tokens per minute/);
   });
 });
