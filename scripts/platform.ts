@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { createPrismaClient } from '@cic/db';
-import { deployMigrations } from '@cic/db/migrate';
+import { bootstrap } from '@cic/api/cli/bootstrap';
+import { migrateDatabase } from '@cic/api/cli/migrate';
 import { ConfigError, logLevelVar, parseEnv, portVar, urlVar } from '@cic/core/lib/env';
 import { KEY_PATTERN } from '@cic/core/api-keys/key-format';
-import { bootstrapPlatform } from '@cic/core/bootstrap/bootstrap-platform';
 import { DEFAULT_MODELS } from '@cic/core/bootstrap/default-models';
 import { startPostgres, type LocalPostgres } from './lib/postgres.mjs';
 import { startRedis, type LocalRedis } from './lib/redis.mjs';
@@ -128,11 +128,10 @@ async function main(): Promise<void> {
     say(`Redis (local, append-only file in ${env.DATA_DIR}/redis, fsync every second) on port ${server!.port} (pid ${redis.pid})`);
   }
 
-  const { applied } = await deployMigrations({ databaseUrl });
-  say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema up to date');
-
+  // What `npx cic migrate` and `npx cic bootstrap --demo-model` do in a deployment.
+  await migrateDatabase({ databaseUrl, io: { out: say, err: say } });
   const prisma = createPrismaClient({ databaseUrl, poolSize: 2 });
-  const boot = await bootstrapPlatform({ prisma, adminEmail: env.BOOTSTRAP_ADMIN_EMAIL, apiKey: env.BOOTSTRAP_API_KEY, models: DEFAULT_MODELS });
+  const boot = await bootstrap({ prisma, settings: { adminEmail: env.BOOTSTRAP_ADMIN_EMAIL, apiKey: env.BOOTSTRAP_API_KEY, scopes: ['inference', 'graphql'], demoModel: true } });
   await prisma.$disconnect();
   const keyFile = join(dataDir, 'bootstrap-api-key');
   if (boot.createdKey) writeFileSync(keyFile, `${boot.createdKey}\n`, { mode: 0o600 });
