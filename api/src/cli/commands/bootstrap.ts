@@ -4,7 +4,7 @@ import { API_KEY_SCOPES, type ApiKeyScope } from '@cic/core/api-keys/key-action-
 import { KEY_PATTERN } from '@cic/core/api-keys/key-format';
 import { bootstrapPlatform, type BootstrapResult } from '@cic/core/bootstrap/bootstrap-platform';
 import { DEFAULT_MODELS } from '@cic/core/bootstrap/default-models';
-import { parseFlags, UsageError, type CliIO } from '../cli-io.ts';
+import { parseFlags, UsageError } from '../cli-io.ts';
 import type { CliContext, CliEnv } from '../cli-context.ts';
 
 export const BOOTSTRAP_USAGE = `cic bootstrap --admin-email EMAIL [--api-key KEY] [--scopes inference,graphql] [--demo-model]
@@ -52,17 +52,19 @@ export function bootstrapSettings(args: readonly string[], env: Pick<CliEnv, 'BO
   return { ...parsed.data, demoModel: values['demo-model'] === true };
 }
 
-/** `cic bootstrap`; also what npm start runs. Prints what it ensured, and a new key's secret once. */
-export async function bootstrap({ prisma, io, settings }: { prisma: PrismaClient; io: CliIO; settings: BootstrapSettings }): Promise<BootstrapResult> {
-  const result = await bootstrapPlatform({
+/** What `cic bootstrap` does, and what npm start runs: ensures the admin, their organization and key (and the demo model). */
+export function bootstrap({ prisma, settings }: { prisma: PrismaClient; settings: BootstrapSettings }): Promise<BootstrapResult> {
+  return bootstrapPlatform({
     prisma, adminEmail: settings.adminEmail, apiKey: settings.apiKey, scopes: settings.scopes, models: settings.demoModel ? DEFAULT_MODELS : [],
   });
-  io.out(`platform admin ${settings.adminEmail} (${result.userId}) owns organization ${result.organizationId}`);
-  io.out(`api key ${result.apiKeyId} (scopes ${settings.scopes.join(', ')})${result.createdKey ? `: ${result.createdKey}  (new: shown this once)` : settings.apiKey ? ': the one given' : ': exists (its secret was shown when it was created)'}`);
-  if (settings.demoModel) io.out(`models ensured: ${DEFAULT_MODELS.map((m) => m.name).join(', ')}`);
-  return result;
 }
 
-export const runBootstrap = async (ctx: CliContext, args: readonly string[]): Promise<void> => {
-  await bootstrap({ prisma: ctx.prisma, io: ctx.io, settings: bootstrapSettings(args, ctx.env) });
-};
+/** `cic bootstrap`: prints what it ensured, and a new key's secret once. */
+export async function runBootstrap(ctx: CliContext, args: readonly string[]): Promise<void> {
+  const settings = bootstrapSettings(args, ctx.env);
+  const result = await bootstrap({ prisma: ctx.prisma, settings });
+  const key = result.createdKey ? `${result.createdKey}  (new: shown this once)` : settings.apiKey ? 'the one given' : 'exists (its secret was shown when it was created)';
+  ctx.io.out(`platform admin ${settings.adminEmail} (${result.userId}) owns organization ${result.organizationId}`);
+  ctx.io.out(`api key ${result.apiKeyId} (scopes ${settings.scopes.join(', ')}): ${key}`);
+  if (settings.demoModel) ctx.io.out(`models ensured: ${DEFAULT_MODELS.map((m) => m.name).join(', ')}`);
+}
