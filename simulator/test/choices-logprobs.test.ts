@@ -90,6 +90,21 @@ describe('n > 1', () => {
     }
   });
 
+  it('samples each choice with its own seed (random mode): choices differ, a seeded request repeats', async () => {
+    const random = await startSimulator({ mode: 'random' });
+    try {
+      const ask = async () => {
+        const response = await postJson(`${random.url}/v1/chat/completions`, { messages, n: 6, seed: 11 });
+        return ((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices.map((choice) => choice.message.content);
+      };
+      const texts = await ask();
+      expect(new Set(texts).size).toBeGreaterThan(1);
+      expect(await ask()).toEqual(texts);
+    } finally {
+      await random.close();
+    }
+  });
+
   it.each([0, -1])('400s n = %i in vLLM’s shape', async (n) => {
     const response = await postJson(`${sim.url}/v1/chat/completions`, { messages, n });
     expect(response.status).toBe(400);
