@@ -148,7 +148,7 @@ async function relayAnswer(o: ProxyCompletionOptions, { lease, response }: Upstr
     deps.metrics.upstreamErrors.inc({ node: node.id, reason: failure === 'upstream_timeout' ? 'timeout' : 'stream_cut' });
     ctx.log.warn({ nodeId: node.id, failure, tokenEvents: result.tokenEvents }, 'upstream stream ended early');
   } else {
-    lease.release(failure === 'client_aborted' ? 'neutral' : 'success');
+    lease.release(failure === 'client_aborted' || failure === 'server_shutdown' ? 'neutral' : 'success');
   }
   let outcome: UsageOutcome = 'SUCCESS';
   if (failure === 'client_aborted') outcome = result.tokenEvents > 0 ? 'PARTIAL' : 'CLIENT_ABORTED';

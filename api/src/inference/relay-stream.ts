@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { upstreamReason } from './call-upstream.ts';
 import { SseRelay, type UpstreamUsage } from './sse-relay.ts';
+import { ServerShutdown } from '../http/server-shutdown.ts';
 
 export interface StreamResult {
   usage: UpstreamUsage | undefined;
@@ -11,7 +12,7 @@ export interface StreamResult {
   /** performance.now() of the first body byte. */
   firstByteAt: number | undefined;
   /** How the stream ended when it did not end well. */
-  failure: 'client_aborted' | 'upstream_timeout' | 'upstream_stream_cut' | 'upstream_error_event' | null;
+  failure: 'client_aborted' | 'server_shutdown' | 'upstream_timeout' | 'upstream_stream_cut' | 'upstream_error_event' | null;
 }
 
 const LF = 0x0a;
@@ -58,12 +59,15 @@ export async function relayStream(opts: { res: ServerResponse; upstream: Dispatc
     if (relay.error) failure = 'upstream_error_event';
     else if (!relay.sawDone) failure = 'upstream_stream_cut';
   } catch (err) {
-    failure = signal.aborted || res.destroyed ? 'client_aborted' : upstreamReason(err) === 'timeout' ? 'upstream_timeout' : 'upstream_stream_cut';
+    failure = signal.reason instanceof ServerShutdown && !res.destroyed ? 'server_shutdown'
+      : signal.aborted || res.destroyed ? 'client_aborted' : upstreamReason(err) === 'timeout' ? 'upstream_timeout' : 'upstream_stream_cut';
   }
-  if (failure === 'upstream_stream_cut' || failure === 'upstream_timeout') {
+  if (failure === 'upstream_stream_cut' || failure === 'upstream_timeout' || failure === 'server_shutdown') {
     const message = failure === 'upstream_timeout'
       ? 'The model node stopped sending tokens; the answer is incomplete.'
-      : 'The connection to the model node broke; the answer is incomplete.';
+      : failure === 'server_shutdown'
+        ? 'The server is shutting down and its grace period for running requests is over; the answer is incomplete. Retry the request.'
+        : 'The connection to the model node broke; the answer is incomplete.';
     if (!res.destroyed) res.end((atBoundary ? '' : '\n\n') + errorEvent(failure, message));
   } else if (!res.destroyed) {
     res.end();
