@@ -45,6 +45,8 @@ const responseFormat = z.discriminatedUnion('type', [
   }),
 ]);
 
+const MAX_CHOICES = 128;
+
 // Loose objects: vLLM accepts many extensions (top_k, guided_json, …) that we simply ignore.
 const common = {
   model: z.string().nullish(),
@@ -56,10 +58,12 @@ const common = {
     })
     .nullish(),
   max_tokens: z.number().int().min(1).nullish(),
-  // vLLM's SamplingParams: "n must be at least 1, got 0."
+  // vLLM's SamplingParams: "n must be at least 1, got 0." The upper bound is the simulator's own: a
+  // stand-in should not let one request allocate millions of choices.
   n: z
     .number()
     .int()
+    .max(MAX_CHOICES, { error: `n must be at most ${MAX_CHOICES} in the simulator.` })
     .nullish()
     .refine((n) => n === null || n === undefined || n >= 1, { error: (issue) => `n must be at least 1, got ${String(issue.input)}.` }),
   // Any number: a client's 64-bit seed must not be refused for losing precision in a double.

@@ -105,6 +105,12 @@ describe('n > 1', () => {
     }
   });
 
+  it('400s an n above the simulator’s bound of 128', async () => {
+    const response = await postJson(`${sim.url}/v1/chat/completions`, { messages, n: 129 });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { param: 'n', message: expect.stringMatching(/at most 128/) } });
+  });
+
   it.each([0, -1])('400s n = %i in vLLM’s shape', async (n) => {
     const response = await postJson(`${sim.url}/v1/chat/completions`, { messages, n });
     expect(response.status).toBe(400);
