@@ -18,7 +18,7 @@ describe('shutdown: grace period over', () => {
   it('ends each open stream with a server_shutdown error event and records reason server_shutdown', async () => {
     const api = await world.startApi({ env: { SHUTDOWN_GRACE_SECONDS: '1' } });
     const res = await postJson(`${api.baseURL}/chat/completions`, {
-      model: MODEL, stream: true, max_tokens: 400, messages: [{ role: 'user', content: 'tell me a long story' }],
+      model: MODEL, stream: true, max_tokens: 400, messages: [{ role: 'user', content: 'story '.repeat(300) }], // the echo model answers with the prompt: 300 tokens
     }, key, { 'x-request-id': 'req-shutdown-grace' });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
