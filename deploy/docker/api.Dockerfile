@@ -1,4 +1,5 @@
-# API server image (also runs migrations and the vLLM simulator). Build from the repository root.
+# API server image (also runs the admin CLI, `npx cic`: migrate, bootstrap…, and the vLLM simulator). Build
+# from the repository root.
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -10,8 +11,8 @@ COPY jobs/package.json jobs/
 COPY web/package.json web/
 COPY loadtests/package.json loadtests/
 COPY deploy/package.json deploy/
-RUN npm ci --omit=dev --workspace @cic/api --workspace @cic/db --include-workspace-root=false --no-audit --no-fund \
- && npm install --no-save tsx@4.23.15
+# tsx (a dependency of @cic/api) runs the TypeScript sources, the `cic` bin included.
+RUN npm ci --omit=dev --workspace @cic/api --workspace @cic/db --include-workspace-root=false --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 WORKDIR /app

@@ -1,37 +1,37 @@
 // Docker cannot run here, so the compose file is checked for what drifts: env names each service's
 // config accepts, and ports that agree with the PORT variables.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { jobsEnvSchema } from '@cic/jobs/config';
 import { webEnvSchema } from '@cic/web/env-schema';
 import { apiEnvSchema } from '@cic/api/config';
+import { cliEnvSchema } from '@cic/api/cli/env';
+import { COMPOSE_TEXT as composeText, loadCompose } from './compose-file.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const composeText = readFileSync(resolve(root, 'docker-compose.yml'), 'utf8');
-// Secrets are interpolated by compose from the environment; stand in a value of the right shape.
-const interpolated = composeText.replace(/\$\{([A-Z_]+):\?[^}]*\}/g, (_m, name: string) => `${name.toLowerCase()}-`.padEnd(64, 'x'));
-const compose = parse(interpolated, { merge: true }) as {
-  services: Record<string, { environment?: Record<string, string>; ports?: string[]; command?: string[]; healthcheck?: { test: string[] } }>;
-};
-const accepted = {
-  api: Object.keys(apiEnvSchema.shape),
-  jobs: Object.keys(jobsEnvSchema.shape),
-  web: Object.keys(webEnvSchema.shape),
-  migrate: ['DATABASE_URL', 'SHADOW_DATABASE_URL'],
-};
+// Secrets are interpolated by compose from the environment; stand in values of the right shape.
+const compose = loadCompose({ BOOTSTRAP_ADMIN_EMAIL: 'ops@example.com' });
+const schemas = { api: apiEnvSchema, jobs: jobsEnvSchema, web: webEnvSchema, migrate: cliEnvSchema, bootstrap: cliEnvSchema };
+const accepted = Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, Object.keys(schema.shape)]));
 
 describe('docker-compose.yml', () => {
   it('has every platform service', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'jobs', 'migrate', 'postgres', 'redis', 'vllm-sim', 'web']);
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'bootstrap', 'jobs', 'migrate', 'postgres', 'redis', 'vllm-sim', 'web']);
   });
 
   it.each(Object.entries(accepted))('%s gets only variables its config accepts, and all it requires', (name, names) => {
     const env = compose.services[name]!.environment ?? {};
     for (const key of Object.keys(env)) expect(names, `${name}: ${key}`).toContain(key);
-    const schema = { api: apiEnvSchema, jobs: jobsEnvSchema, web: webEnvSchema }[name as 'api'];
-    if (schema) expect(() => schema.parse(env)).not.toThrow();
+    expect(() => schemas[name as 'api'].parse(env)).not.toThrow();
+  });
+
+  it('runs cic migrate, then cic bootstrap, to completion before the api, the workers and the dashboard', () => {
+    const { migrate, bootstrap } = compose.services;
+    expect(migrate!.command).toEqual(['npx', 'cic', 'migrate']);
+    expect(bootstrap!.command?.slice(0, 3)).toEqual(['npx', 'cic', 'bootstrap']);
+    expect(bootstrap!.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
+    for (const app of ['api', 'jobs', 'web']) expect(compose.services[app]!.depends_on?.bootstrap, app).toEqual({ condition: 'service_completed_successfully' });
+    // The admin's email is required; the key is optional (empty = bootstrap creates one and prints it once).
+    expect(composeText).toMatch(/BOOTSTRAP_ADMIN_EMAIL: \$\{BOOTSTRAP_ADMIN_EMAIL:\?/);
+    expect(composeText).toMatch(/BOOTSTRAP_API_KEY: \$\{BOOTSTRAP_API_KEY:-\}/);
   });
 
   it.each([

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { apiEnvSchema } from '@cic/api/config';
+import { cliEnvSchema } from '@cic/api/cli/env';
 import { jobsEnvSchema } from '@cic/jobs/config';
 import { webEnvSchema } from '@cic/web/env-schema';
 import type { K8sObject } from './k8s-object.ts';
@@ -30,6 +31,8 @@ const SECRET_STANDINS: Record<string, string> = {
   AUTH_GOOGLE_SECRET: 'secret',
   EMAIL_SERVER: 'smtp://user:pw@smtp.example.com:587',
   POSTGRES_PASSWORD: 'pw',
+  BOOTSTRAP_ADMIN_EMAIL: 'ops@example.com',
+  BOOTSTRAP_API_KEY: `cic_${'k'.repeat(12)}_${'K'.repeat(32)}`,
 };
 
 const requiredKeys = (schema: EnvSchema): string[] =>
@@ -87,12 +90,25 @@ describe.each(allRenderings())('$name agrees with the services', ({ objects }) =
     expect(plainEnv(container(objects, 'api'), objects).BULLMQ_PREFIX).toBe(plainEnv(container(objects, 'jobs'), objects).BULLMQ_PREFIX);
   });
 
-  it('api: migrations run first, with the api image, against DATABASE_URL', () => {
+  it('api: migrations run first (cic migrate), with the api image, against DATABASE_URL', () => {
     const pod = find<Workload>(objects, 'Deployment', 'cic-api').spec.template.spec;
     const [migrate] = pod.initContainers ?? [];
-    expect(migrate?.command).toEqual(['node', '--import', 'tsx', 'prisma/scripts/migrate.ts', 'deploy']);
+    expect([...migrate!.command!, ...migrate!.args!]).toEqual(['node', 'api/bin/cic.mjs', 'migrate']);
     expect(migrate?.image).toBe(container(objects, 'api').image);
     expect(migrate?.env?.map((e) => e.valueFrom?.secretKeyRef?.key)).toEqual(['DATABASE_URL']);
+  });
+
+  it('the bootstrap Job runs cic migrate, then cic bootstrap, with the api image and only variables the CLI reads', () => {
+    const pod = find<Workload>(objects, 'Job', 'cic-bootstrap').spec.template.spec;
+    const steps = [...(pod.initContainers ?? []), ...pod.containers];
+    expect(steps.map((c) => [...c.command!, ...c.args!])).toEqual([['node', 'api/bin/cic.mjs', 'migrate'], ['node', 'api/bin/cic.mjs', 'bootstrap']]);
+    for (const c of steps) {
+      expect(c.image).toBe(container(objects, 'api').image);
+      expect((c.env ?? []).map((e) => e.name).filter((n) => !(n in cliEnvSchema.shape))).toEqual([]);
+    }
+    const env = Object.fromEntries(steps[1]!.env!.map((e) => [e.name, e.valueFrom?.secretKeyRef]));
+    expect(env).toMatchObject({ DATABASE_URL: { key: 'DATABASE_URL' }, BOOTSTRAP_ADMIN_EMAIL: { key: 'BOOTSTRAP_ADMIN_EMAIL' }, BOOTSTRAP_API_KEY: { key: 'BOOTSTRAP_API_KEY', optional: true } });
+    expect(env.BOOTSTRAP_ADMIN_EMAIL?.optional).toBeUndefined();
   });
 
   it('every pod runs as non-root, with no capabilities, a read-only root and resource bounds', () => {
@@ -143,7 +159,7 @@ describe.each(allRenderings())('$name agrees with the services', ({ objects }) =
     }
   });
 
-  it('network policies: default deny; only api and jobs reach Postgres, Redis and the nodes', () => {
+  it('network policies: default deny; only api and jobs reach Postgres (and the bootstrap Job), Redis and the nodes', () => {
     type Peer = { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: { cidr: string } };
     type Rule = { from?: Peer[]; to?: Peer[]; ports?: { port: number }[] };
     type Policy = K8sObject & { spec: { podSelector: { matchLabels?: Record<string, string> }; policyTypes: string[]; ingress?: Rule[]; egress?: Rule[] } };
@@ -151,15 +167,15 @@ describe.each(allRenderings())('$name agrees with the services', ({ objects }) =
     const deny = find<Policy>(objects, 'NetworkPolicy', 'cic-default-deny');
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     const component = (p: Policy) => p.spec.podSelector.matchLabels?.['app.kubernetes.io/component'];
-    for (const store of ['postgres', 'redis']) {
+    for (const [store, allowed] of [['postgres', ['api', 'bootstrap', 'jobs']], ['redis', ['api', 'jobs']]] as const) {
       const policy = policies.find((p) => component(p) === store)!;
       const peers = (policy.spec.ingress ?? []).flatMap((r) => r.from ?? []);
-      expect(peers.map((p) => p.podSelector?.matchLabels?.['app.kubernetes.io/component']).sort(), store).toEqual(['api', 'jobs']);
+      expect(peers.map((p) => p.podSelector?.matchLabels?.['app.kubernetes.io/component']).sort(), store).toEqual(allowed);
       expect(peers.every((p) => !p.namespaceSelector && !p.ipBlock), store).toBe(true);
       // Nobody else may open egress to the store's port.
       const port = store === 'postgres' ? 5432 : 6379;
       const reaching = policies.filter((p) => (p.spec.egress ?? []).some((r) => r.ports?.some((x) => x.port === port))).map(component).sort();
-      expect(reaching, store).toEqual(['api', 'jobs']);
+      expect(reaching, store).toEqual(allowed);
     }
     const toInternet = (p: Policy, port: number) => (p.spec.egress ?? []).some((r) => r.to?.some((t) => t.ipBlock) && r.ports?.some((x) => x.port === port));
     expect(policies.filter((p) => toInternet(p, 8000)).map(component).sort()).toEqual(['api', 'jobs']);

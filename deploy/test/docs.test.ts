@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { jobsEnvSchema } from '@cic/jobs/config';
 import { webEnvSchema } from '@cic/web/env-schema';
 import { apiEnvSchema } from '@cic/api/config';
+import { cliEnvSchema } from '@cic/api/cli/env';
 
 const root = resolve(import.meta.dirname, '../..');
 const docs = [
@@ -18,6 +19,7 @@ describe('documentation', () => {
     ['api', Object.keys(apiEnvSchema.shape)],
     ['jobs', Object.keys(jobsEnvSchema.shape)],
     ['web', Object.keys(webEnvSchema.shape)],
+    ['admin CLI (cic)', Object.keys(cliEnvSchema.shape)],
   ])('documents every %s variable', (_service, names) => {
     const missing = names.filter((name) => !docs.includes(`\`${name}\``));
     expect(missing).toEqual([]);

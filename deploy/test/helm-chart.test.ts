@@ -16,9 +16,12 @@ const RELEASE = { name: 'cic', namespace: 'cic' };
 /** Labels that identify an object; the rest (helm.sh/chart, environment, ...) say who rendered it. */
 const IDENTITY_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'];
 
+/** Without the labels that say who rendered it and Helm's hook annotations (kustomize has no hooks). */
 function comparable(o: K8sObject): unknown {
   const labels = Object.fromEntries(Object.entries(o.metadata.labels ?? {}).filter(([k]) => IDENTITY_LABELS.includes(k)));
-  return JSON.parse(JSON.stringify({ ...o, metadata: { ...o.metadata, labels } }));
+  const annotations = Object.fromEntries(Object.entries(o.metadata.annotations ?? {}).filter(([k]) => !k.startsWith('helm.sh/hook')));
+  const { annotations: _dropped, ...metadata } = o.metadata;
+  return JSON.parse(JSON.stringify({ ...o, metadata: { ...metadata, labels, ...(Object.keys(annotations).length ? { annotations } : {}) } }));
 }
 
 describe('Helm chart', () => {
@@ -35,6 +38,12 @@ describe('Helm chart', () => {
     const real = parseAllDocuments(out).map((d) => d.toJS() as unknown).filter((d) => d !== null).map((d) => asK8sObject(d, 'helm template'));
     const ours = renderChart(CHART_DIR, RELEASE);
     expect(JSON.parse(JSON.stringify(sortObjects(ours)))).toEqual(JSON.parse(JSON.stringify(sortObjects(real))));
+  });
+
+  it('runs migrate and bootstrap as a hook Job: before installs on your own database, after the first install with the chart\'s Postgres, before upgrades', () => {
+    const hook = (values: Record<string, unknown>) => find(renderChart(CHART_DIR, RELEASE, values), 'Job', 'cic-bootstrap').metadata.annotations;
+    expect(hook({})).toEqual({ 'helm.sh/hook': 'post-install,pre-upgrade', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' });
+    expect(hook({ postgres: { enabled: false } })?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
   });
 
   it('labels objects with the chart, the release and the app version', () => {

@@ -1,6 +1,7 @@
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
@@ -13,6 +14,7 @@ const MODELS: Record<string, (o: K8sObject) => Validatable> = {
   'apps/v1/Deployment': (o) => new Deployment(o as never),
   'apps/v1/StatefulSet': (o) => new StatefulSet(o as never),
   'autoscaling/v2/HorizontalPodAutoscaler': (o) => new HorizontalPodAutoscaler(o as never),
+  'batch/v1/Job': (o) => new Job(o as never),
   'networking.k8s.io/v1/Ingress': (o) => new Ingress(o as never),
   'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as never),
   'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never),

@@ -17,8 +17,8 @@ describe('kustomize overlays', () => {
     expect(keys).toEqual([
       'ConfigMap/cic-api-config', 'ConfigMap/cic-jobs-config', 'ConfigMap/cic-web-config',
       'Deployment/cic-api', 'Deployment/cic-jobs', 'Deployment/cic-redis', 'Deployment/cic-web',
-      'HorizontalPodAutoscaler/cic-api', 'Ingress/cic',
-      'NetworkPolicy/cic-allow-dns', 'NetworkPolicy/cic-api', 'NetworkPolicy/cic-default-deny', 'NetworkPolicy/cic-jobs',
+      'HorizontalPodAutoscaler/cic-api', 'Ingress/cic', 'Job/cic-bootstrap',
+      'NetworkPolicy/cic-allow-dns', 'NetworkPolicy/cic-api', 'NetworkPolicy/cic-bootstrap', 'NetworkPolicy/cic-default-deny', 'NetworkPolicy/cic-jobs',
       'NetworkPolicy/cic-postgres', 'NetworkPolicy/cic-redis', 'NetworkPolicy/cic-web',
       'PersistentVolumeClaim/cic-redis-data', 'PodDisruptionBudget/cic-api', 'PodDisruptionBudget/cic-web',
       'Service/cic-api', 'Service/cic-jobs', 'Service/cic-postgres', 'Service/cic-redis', 'Service/cic-web',

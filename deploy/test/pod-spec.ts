@@ -32,7 +32,8 @@ export const find = <T extends K8sObject = K8sObject>(objects: K8sObject[], kind
   return o as T;
 };
 
-export const workloads = (objects: K8sObject[]): Workload[] => objects.filter((o): o is Workload => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+/** Everything that runs pods: Deployments, StatefulSets and the bootstrap Job. */
+export const workloads = (objects: K8sObject[]): Workload[] => objects.filter((o): o is Workload => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
 
 /** Names a container receives: its own env plus every key of the ConfigMaps it loads with envFrom. */
 export function envNames(container: Container, objects: K8sObject[]): string[] {
