@@ -5,7 +5,9 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../audit/write-audit-log.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
 import { enqueue } from '../jobs/enqueue-job.ts';
-import { nodeConfigSchema } from './node-config.ts';
+import { nodeConfigSchema, nodeLabelSchema } from './node-config.ts';
+import type { NodeSecretBox } from './node-secret.ts';
+import { nodeUrlProblem, type NodeUrlPolicy } from './node-url.ts';
 
 /** What a caller may set in a node's config (localPid is the worker's own bookkeeping). */
 const launchConfigSchema = nodeConfigSchema.omit({ localPid: true }).strict();
@@ -25,13 +27,38 @@ export interface LaunchNodeOptions {
   region?: string | null;
   /** Provider settings (`baseUrl` for STATIC; vLLM args, disk, secret env names for SKYPILOT); the model's launch defaults fill what it leaves out. */
   config?: unknown;
+  /**
+   * STATIC only: the key the running vLLM server requires (its `--api-key`), stored sealed with
+   * `nodeSecrets` and never returned. Other providers' nodes get a generated key at launch.
+   */
+  apiKey?: string | null;
+  /** Seals `apiKey`; required when one is given. */
+  nodeSecrets?: NodeSecretBox;
+  /** Which base URLs a STATIC node may have. @defaultValue `{ allowLinkLocal: false }` */
+  urlPolicy?: NodeUrlPolicy;
 }
+
+/** The key travels in an HTTP header: printable ASCII, no spaces. */
+const API_KEY = /^[\x21-\x7e]{1,512}$/;
 
 /**
  * Records a PENDING node and enqueues `node.launch`; the jobs worker provisions it and moves it through
  * the lifecycle. Returns at once: the caller follows progress with `nodeStatusChanged`/`nodeEvents`.
  */
-export async function launchNode({ prisma, queue, actor, requestId, modelName, provider, accelerator = null, cloud = null, region = null, config = {} }: LaunchNodeOptions): Promise<Node> {
+export async function launchNode({
+  prisma, queue, actor, requestId, modelName, provider, accelerator = null, cloud = null, region = null, config = {}, apiKey = null, nodeSecrets, urlPolicy = { allowLinkLocal: false },
+}: LaunchNodeOptions): Promise<Node> {
+  for (const [param, value] of Object.entries({ accelerator, cloud, region })) {
+    const problem = value === null ? undefined : nodeLabelSchema.safeParse(value).error?.issues[0]?.message;
+    if (problem) throw new AppError('BAD_REQUEST', `Invalid ${param}: ${problem}.`, { param });
+  }
+  if (apiKey !== null && provider !== 'STATIC') {
+    throw new AppError('BAD_REQUEST', 'Only a STATIC node takes an API key: CIC generates one for every node it launches.', { param: 'config.apiKey' });
+  }
+  if (apiKey !== null && !API_KEY.test(apiKey)) {
+    throw new AppError('BAD_REQUEST', 'Invalid config.apiKey: 1 to 512 printable ASCII characters without spaces.', { param: 'config.apiKey' });
+  }
+  if (apiKey !== null && !nodeSecrets) throw new Error('launchNode: an apiKey needs nodeSecrets to seal it');
   const model = await prisma.servedModel.findUnique({ where: { name: modelName } });
   if (!model) throw new AppError('BAD_REQUEST', `There is no served model "${modelName}".`, { param: 'model' });
   if (!model.enabled) throw new AppError('BAD_REQUEST', `The model "${modelName}" is disabled; enable it before launching nodes for it.`, { param: 'model' });
@@ -51,13 +78,18 @@ export async function launchNode({ prisma, queue, actor, requestId, modelName, p
   if (provider === 'STATIC' && !parsedConfig.data.baseUrl) {
     throw new AppError('BAD_REQUEST', 'A STATIC node needs config.baseUrl: the URL of the vLLM server that is already running.', { param: 'config.baseUrl' });
   }
+  const urlProblem = parsedConfig.data.baseUrl && nodeUrlProblem(parsedConfig.data.baseUrl, urlPolicy);
+  if (urlProblem) throw new AppError('BAD_REQUEST', `Invalid config.baseUrl: ${urlProblem}.`, { param: 'config.baseUrl' });
   const slug = modelName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30);
   const node = await prisma.$transaction(async (tx) => {
     const created = await tx.node.create({
-      data: { provider, modelId: model.id, accelerator, cloud, region, config: parsedConfig.data, launchedById: actor.type === 'USER' ? actor.id : null, clusterName: `cic-${slug}-${randomBytes(4).toString('hex')}` },
+      data: {
+        provider, modelId: model.id, accelerator, cloud, region, config: parsedConfig.data, launchedById: actor.type === 'USER' ? actor.id : null, clusterName: `cic-${slug}-${randomBytes(4).toString('hex')}`,
+        apiKeyCiphertext: apiKey === null ? null : nodeSecrets!.seal(apiKey),
+      },
     });
     await tx.nodeEvent.create({ data: { nodeId: created.id, kind: 'LOG', message: `launch requested (${provider}${accelerator ? `, ${accelerator}` : ''})` } });
-    await writeAuditLog(tx, { actor, requestId, action: 'node.launch', targetType: 'Node', targetId: created.id, metadata: { modelName, provider, accelerator, cloud, region } });
+    await writeAuditLog(tx, { actor, requestId, action: 'node.launch', targetType: 'Node', targetId: created.id, metadata: { modelName, provider, accelerator, cloud, region, apiKeyGiven: apiKey !== null } });
     return created;
   });
   await enqueue(queue, 'node.launch', { nodeId: node.id });
