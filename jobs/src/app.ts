@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { createPrismaClient } from '@cic/db';
 import { createRedis } from '@cic/core/lib/redis';
 import { TopicBus } from '@cic/core/lib/topic-bus';
+import { nodeSecretBoxOf } from '@cic/core/nodes/node-secret';
 import { JOB_CATALOG, JOB_QUEUES, jobDefinition, MAINTENANCE_QUEUE, NODE_LIFECYCLE_QUEUE, type JobName } from '@cic/core/jobs/job-catalog';
 import type { Logger } from '@cic/core/logger';
 import { Queue, Worker } from 'bullmq';
@@ -11,7 +12,7 @@ import { ensureLocalNode } from './ensure-local-node.ts';
 import { reconcileLocalNodes } from './handlers/reconcile-nodes.ts';
 import { createJobsMetrics } from './metrics.ts';
 import { createProcessor } from './processor.ts';
-import { createDrivers } from './providers/index.ts';
+import { createProviders } from './providers/index.ts';
 import { assertNoEviction } from './redis-policy.ts';
 import { stopLocalNodes } from './stop-local-nodes.ts';
 
@@ -32,11 +33,12 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
   collectDefaultMetrics({ register: registry });
   // The workers only publish: the bus never opens its subscriber connection here.
   const bus = new TopicBus({ redis, prefix: config.REDIS_CHANNEL_PREFIX, log, registry });
-  const drivers = createDrivers(config);
+  const providers = createProviders(config);
+  const nodeSecrets = nodeSecretBoxOf(config);
   const queues = JOB_QUEUES.map((name) => new Queue(name, { connection: redis, prefix: config.BULLMQ_PREFIX }));
   const metrics = createJobsMetrics(registry, () => queues, prisma);
   const lifecycle = queues.find((q) => q.name === NODE_LIFECYCLE_QUEUE)!;
-  const processor = createProcessor({ prisma, redis, bus, config, log, drivers, metrics, lifecycle });
+  const processor = createProcessor({ prisma, redis, bus, config, log, providers, nodeSecrets, metrics, lifecycle });
   const workers = queues.map((queue) => new Worker(queue.name, processor, {
     connection: redis,
     prefix: config.BULLMQ_PREFIX,
@@ -83,9 +85,9 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
     bus,
     registry,
     queues,
-    drivers,
+    providers,
     /** The handlers' context, for running one handler directly (tests, start-up reconcile). */
-    handlerContext: (signal: AbortSignal) => ({ prisma, redis, bus, config, log, drivers, metrics, lifecycle, signal }),
+    handlerContext: (signal: AbortSignal) => ({ prisma, redis, bus, config, log, providers, nodeSecrets, metrics, lifecycle, signal }),
     async start(): Promise<{ url: string }> {
       await assertNoEviction(redis);
       await upsertSchedulers();
@@ -93,7 +95,7 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
       redis.on('ready', () => void upsertSchedulers().catch((err: unknown) => log.warn({ err }, 'could not restore job schedulers')));
       // Before anything routes to them (and before LOCAL_NODE_AT_BOOT looks): local nodes of a previous
       // worker process are gone. SkyPilot waits for the periodic reconcile: `sky status` can take minutes.
-      await reconcileLocalNodes({ prisma, redis, bus, config, log, drivers, metrics, lifecycle, signal: AbortSignal.timeout(60_000) })
+      await reconcileLocalNodes({ prisma, redis, bus, config, log, providers, nodeSecrets, metrics, lifecycle, signal: AbortSignal.timeout(60_000) })
         .catch((err: unknown) => log.warn({ err }, 'start-up reconcile failed'));
       for (const worker of workers) void worker.run();
       if (config.LOCAL_NODE_AT_BOOT) await ensureLocalNode({ prisma, queue: lifecycle, bus, log });
@@ -116,7 +118,7 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
         log.warn('in-flight jobs did not finish within the grace period: handing them back');
         await Promise.all(workers.map((w) => w.close(true)));
       }
-      await stopLocalNodes({ prisma, bus, local: drivers.local, log }).catch((err: unknown) => log.warn({ err }, 'stopping local nodes failed'));
+      await stopLocalNodes({ prisma, bus, local: providers.local, log }).catch((err: unknown) => log.warn({ err }, 'stopping local nodes failed'));
       await Promise.all(queues.map((q) => q.close()));
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       await bus.close();

@@ -2,7 +2,7 @@ import type { NodeStatus, PrismaClient } from '@cic/db';
 import type { TopicPublisher } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import { transitionNode } from '@cic/core/nodes/node-state-machine';
-import type { LocalDriver } from './providers/local-driver.ts';
+import type { LocalProvider } from './providers/local-provider.ts';
 
 const TEARDOWN: Partial<Record<NodeStatus, NodeStatus[]>> = {
   READY: ['DRAINING', 'TERMINATING', 'TERMINATED'],
@@ -18,7 +18,7 @@ const TEARDOWN: Partial<Record<NodeStatus, NodeStatus[]>> = {
  * Worker shutdown: local simulator nodes are children of this process and die with it, so they are
  * stopped and recorded TERMINATED instead of being left READY for the proxy to route to.
  */
-export async function stopLocalNodes({ prisma, bus, local, log }: { prisma: PrismaClient; bus: TopicPublisher; local: LocalDriver; log: Logger }): Promise<void> {
+export async function stopLocalNodes({ prisma, bus, local, log }: { prisma: PrismaClient; bus: TopicPublisher; local: LocalProvider; log: Logger }): Promise<void> {
   const clusters = local.running();
   await local.stopAll();
   if (!clusters.length) return;

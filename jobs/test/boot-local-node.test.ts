@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../src/providers/local-driver.ts';
+import { isAlive } from '../src/providers/local-provider.ts';
 import { ensureModel, MODEL, startTestWorkers, testConfig, waitForStatus } from './harness.ts';
 
 let db: TestDatabase;

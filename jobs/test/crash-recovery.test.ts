@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis.mjs';
-import { isAlive } from '../src/providers/local-driver.ts';
+import { isAlive } from '../src/providers/local-provider.ts';
 import { createNode, fakeSkyState, MODEL, startTestWorkers, testConfig, waitForStatus } from './harness.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -43,10 +43,10 @@ function runWorker(config: ReturnType<typeof testConfig>): Promise<ChildProcess>
 describe('crash recovery', () => {
   it('kill -9 of a worker mid-launch: the stalled job is retried and the node ends READY with one cluster', async () => {
     const config = testConfig(db.url, { JOBS_LOCK_DURATION_MS: '1500', JOBS_STALLED_INTERVAL_MS: '500', RECONCILE_INTERVAL_MS: '3600000' });
-    sky.control({ endpoint: new URL(sim.url).host, launchDelayMs: 2_000 });
+    sky.control({ launchDelayMs: 2_000 });
     const first = await runWorker(config);
     const queue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }), prefix: config.BULLMQ_PREFIX });
-    const node = await createNode(db.prisma, 'SKYPILOT');
+    const node = await createNode(db.prisma, 'SKYPILOT', { port: sim.port });
     await enqueue(queue, 'node.launch', { nodeId: node.id });
     while (!sky.calls().some((a) => a[0] === 'launch' && a[2] === node.clusterName)) await new Promise((r) => setTimeout(r, 50));
     first.kill('SIGKILL');
@@ -103,11 +103,11 @@ describe('crash recovery', () => {
 
   it('SIGTERM lets an in-flight launch finish before the worker exits', async () => {
     const config = testConfig(db.url);
-    sky.control({ endpoint: new URL(sim.url).host, launchDelayMs: 1_500 });
+    sky.control({ launchDelayMs: 1_500 });
     const worker = await runWorker(config);
     const queue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }), prefix: config.BULLMQ_PREFIX });
     try {
-      const node = await createNode(db.prisma, 'SKYPILOT');
+      const node = await createNode(db.prisma, 'SKYPILOT', { port: sim.port });
       await enqueue(queue, 'node.launch', { nodeId: node.id });
       while (!sky.calls().some((a) => a[0] === 'launch' && a[2] === node.clusterName)) await new Promise((r) => setTimeout(r, 50));
       const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));

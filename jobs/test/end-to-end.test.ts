@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphQLWorld, gql } from '../../api/test/graphql/graphql-fixture.ts';
 import { collect, wsClient } from '../../api/test/graphql/live-clients.ts';
 import { handleUsageRollup } from '../src/handlers/rollup-usage.ts';
-import { startTestWorkers, testConfig, waitForStatus } from './harness.ts';
+import { NODE_SECRET_KEY, nodeApiKeyOf, startTestWorkers, testConfig, waitForStatus } from './harness.ts';
 
 let world: Awaited<ReturnType<typeof createGraphQLWorld>>;
 let workers: ReturnType<typeof startTestWorkers>;
@@ -24,7 +24,8 @@ afterAll(async () => {
 
 describe('launch to first request', () => {
   it('launchNode → events on graphql-ws → READY → the proxy routes to the node → usage is charged', async () => {
-    const api = await world.startApi({ USAGE_WRITER_ENABLED: 'true' });
+    // The API opens the node keys the workers sealed: both get the same NODE_SECRET_KEY.
+    const api = await world.startApi({ USAGE_WRITER_ENABLED: 'true', NODE_SECRET_KEY });
     const ws = wsClient(api.url, world.adminToken);
     const statuses = collect<{ nodeStatusChanged: { id: string; status: string } }>(ws.client, 'subscription { nodeStatusChanged { id status } }');
     // The fixture's placeholder node (a bogus URL) leaves through the state machine; its first event also
@@ -37,7 +38,7 @@ describe('launch to first request', () => {
     }
     await transitionNode({ prisma: world.prisma, bus: workers.bus, nodeId: probe, to: 'TERMINATING', reason: 'e2e' });
     const launched = await gql<{ launchNode: { id: string; status: string } }>(api.url, 'mutation($i: LaunchNodeInput!) { launchNode(input: $i) { id status } }', {
-      i: { model: world.model.name, provider: 'LOCAL' },
+      i: { model: world.model.name, provider: 'LOCAL', config: { vllmArgs: ['--enable-control-routes'] } },
     }, { auth: world.adminToken });
     expect(launched.errors).toBeUndefined();
     const nodeId = launched.data!.launchNode.id;
@@ -65,6 +66,8 @@ describe('launch to first request', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { choices: { message: { content: string } }[]; usage: { prompt_tokens: number; completion_tokens: number } };
     expect(body.choices[0]!.message.content.length).toBeGreaterThan(0);
+    // The node itself requires its key (the proxy sent it; a caller without it is refused).
+    expect((await fetch(`${node.endpointUrl}/v1/models`)).status).toBe(401);
 
     let record;
     while (!(record = await world.prisma.usageRecord.findFirst({ where: { apiKeyId: key.id } }))) await new Promise((r) => setTimeout(r, 50));
@@ -78,17 +81,20 @@ describe('launch to first request', () => {
   });
 
   it('a node that stops answering turns UNHEALTHY and traffic moves to the healthy one; it comes back READY', async () => {
-    const api = await world.startApi();
+    const api = await world.startApi({ NODE_SECRET_KEY });
     const launched = await gql<{ launchNode: { id: string } }>(api.url, 'mutation($i: LaunchNodeInput!) { launchNode(input: $i) { id } }', {
-      i: { model: world.model.name, provider: 'LOCAL' },
+      i: { model: world.model.name, provider: 'LOCAL', config: { vllmArgs: ['--enable-control-routes'] } },
     }, { auth: world.adminToken });
     const second = await waitForStatus(world.prisma, launched.data!.launchNode.id, ['READY', 'FAILED']);
     const first = await world.prisma.node.findUniqueOrThrow({ where: { id: firstNodeId } });
-    const served = async (url: string) => ((await (await fetch(`${url}/_sim/stats`)).json()) as { requests: number }).requests;
+    // The simulators' /_sim routes (enabled by the flag above) need each node's own key.
+    const control = async (node: { id: string; endpointUrl: string | null }, path: string, method = 'POST') =>
+      fetch(`${node.endpointUrl}/_sim/${path}`, { method, headers: { authorization: `Bearer ${await nodeApiKeyOf(world.prisma, node.id)}` } });
+    const served = async (node: typeof second) => ((await (await control(node, 'stats', 'GET')).json()) as { requests: number }).requests;
 
-    await fetch(`${first.endpointUrl}/_sim/kill`, { method: 'POST' });
+    await control(first, 'kill');
     expect((await waitForStatus(world.prisma, first.id, ['UNHEALTHY'])).statusReason).toMatch(/failed health checks/);
-    const before = await served(second.endpointUrl!);
+    const before = await served(second);
     for (let i = 0; i < 5; i++) {
       let res: Response;
       do { // until the proxy's registry has dropped the UNHEALTHY node, a request may fail over or get 503
@@ -99,9 +105,9 @@ describe('launch to first request', () => {
         await res.text();
       } while (res.status !== 200);
     }
-    expect(await served(second.endpointUrl!)).toBeGreaterThanOrEqual(before + 5);
+    expect(await served(second)).toBeGreaterThanOrEqual(before + 5);
 
-    await fetch(`${first.endpointUrl}/_sim/revive`, { method: 'POST' });
+    await control(first, 'revive');
     expect((await waitForStatus(world.prisma, first.id, ['READY'])).statusReason).toBe('health check passed again');
     await api.stop();
   });

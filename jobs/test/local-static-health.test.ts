@@ -3,9 +3,9 @@ import { createSimulator, type Simulator } from '@cic/vllm-sim';
 import { enqueue } from '@cic/core/jobs/enqueue-job';
 import { transitionNode } from '@cic/core/nodes/node-state-machine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../src/providers/local-driver.ts';
+import { isAlive } from '../src/providers/local-provider.ts';
 import { probeVllm } from '../src/vllm-probe.ts';
-import { createNode, MODEL, startTestWorkers, subscribeNodeEvents, testConfig, waitForStatus } from './harness.ts';
+import { createNode, MODEL, nodeApiKeyOf, startTestWorkers, subscribeNodeEvents, testConfig, waitForStatus } from './harness.ts';
 
 let db: TestDatabase;
 let workers: ReturnType<typeof startTestWorkers>;
@@ -33,8 +33,13 @@ describe('local provider', () => {
     const ready = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
     expect(ready.status).toBe('READY');
     expect(await live.transitions(3)).toEqual(['PROVISIONING', 'STARTING', 'READY']);
-    const models = (await (await fetch(`${ready.endpointUrl}/v1/models`)).json()) as { data: { id: string }[] };
+    // The simulator requires the node's own key, as vLLM started with VLLM_API_KEY does.
+    const key = (await nodeApiKeyOf(db.prisma, node.id))!;
+    expect(key).toMatch(/^cicn_/);
+    expect((await fetch(`${ready.endpointUrl}/v1/models`)).status).toBe(401);
+    const models = (await (await fetch(`${ready.endpointUrl}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: { id: string }[] };
     expect(models.data.map((m) => m.id)).toEqual([MODEL]);
+    expect(JSON.stringify(await db.prisma.nodeEvent.findMany({ where: { nodeId: node.id } }))).not.toContain(key);
     const pid = (ready.config as { localPid: number }).localPid;
     expect(isAlive(pid)).toBe(true);
 
@@ -85,6 +90,28 @@ describe('static provider and the health checker', () => {
     expect(back.healthFailures).toBe(0);
     expect(back.statusReason).toBe('health check passed again');
   });
+
+  it("sends a STATIC node's key (from its admin) on the readiness and health probes", async () => {
+    const sim = await createSimulator({ model: MODEL, apiKey: 'static-admin-key' });
+    sims.push(sim);
+    const node = await createNode(db.prisma, 'STATIC', { baseUrl: sim.url }, { apiKey: 'static-admin-key' });
+    await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
+    expect((await waitForStatus(db.prisma, node.id, ['READY', 'FAILED'])).status).toBe('READY');
+    await expect.poll(async () => (await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } })).lastHealthAt).not.toBeNull();
+    // Without the key the same server is never ready.
+    const keyless = await createNode(db.prisma, 'STATIC', { baseUrl: sim.url });
+    await enqueue(lifecycle(), 'node.launch', { nodeId: keyless.id });
+    expect((await waitForStatus(db.prisma, keyless.id, ['READY', 'FAILED'])).statusReason).toBe("vLLM refused the node's API key: GET /v1/models answered 401");
+  }, 20_000);
+
+  it.each(['http://169.254.169.254:8000', 'http://[::ffff:169.254.169.254]:8000', 'http://metadata.google.internal/'])(
+    'refuses the link-local / metadata base URL %s when registering (a row written before the policy)', async (baseUrl) => {
+      const node = await createNode(db.prisma, 'STATIC', { baseUrl });
+      await enqueue(lifecycle(), 'node.launch', { nodeId: node.id });
+      const failed = await waitForStatus(db.prisma, node.id, ['READY', 'FAILED']);
+      expect(failed.statusReason).toMatch(/^config\.baseUrl cannot be used: .* is a link-local or cloud metadata address \(set NODE_ALLOW_LINK_LOCAL_URLS=true/);
+    },
+  );
 
   it('a STATIC node without baseUrl fails with a clear reason', async () => {
     const node = await createNode(db.prisma, 'STATIC');
@@ -146,7 +173,7 @@ describe('drain before teardown', () => {
     }).then((r) => r.text()).then(async () => {
       statusWhenFinished = (await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } })).status;
     });
-    while ((await probeVllm(sim.url, 1000)).running < 1) await new Promise((r) => setTimeout(r, 20));
+    while ((await probeVllm(sim.url, null, 1000)).running < 1) await new Promise((r) => setTimeout(r, 20));
     await transitionNode({ prisma: db.prisma, bus: workers.bus, nodeId: node.id, to: 'DRAINING', reason: 'test' });
     await enqueue(lifecycle(), 'node.terminate', { nodeId: node.id });
     expect((await waitForStatus(db.prisma, node.id, ['TERMINATED', 'FAILED'])).status).toBe('TERMINATED');

@@ -1,8 +1,5 @@
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { parseNodeConfig } from '@cic/core/nodes/node-config';
 import { parseSkyStatus } from '../src/providers/skypilot/parse-sky-status.ts';
-import { renderTask } from '../src/providers/skypilot/render-task.ts';
 import { parseVllmMetrics } from '../src/vllm-probe.ts';
 
 describe('parseSkyStatus', () => {
@@ -24,26 +21,6 @@ describe('parseSkyStatus', () => {
 
   it('returns no clusters for "No existing clusters."', () => {
     expect(parseSkyStatus('Clusters\nNo existing clusters.\n\nManaged jobs\n')).toEqual([]);
-  });
-});
-
-describe('renderTask', () => {
-  it('renders valid SkyPilot YAML with secrets by name only and shell-quoted vLLM args', () => {
-    process.env.HF_TOKEN = 'hf_do_not_render_me';
-    const yaml = renderTask({
-      cluster: 'cic-x', servedModelName: 'meta-llama/Llama-3.1-8B-Instruct', accelerator: 'H100:1', cloud: 'aws', region: null,
-      config: parseNodeConfig({ vllmArgs: ['--max-model-len', "8192'; rm -rf /"], secretEnvNames: ['HF_TOKEN', 'WANDB_API_KEY'] }),
-    });
-    expect(yaml).not.toContain('hf_do_not_render_me');
-    const task = parse(yaml) as { name: string; resources: Record<string, unknown>; envs: Record<string, unknown>; run: string };
-    expect(task.name).toBe('cic-x');
-    expect(task.resources).toEqual({ accelerators: 'H100:1', cloud: 'aws', region: null, disk_size: 256, ports: 8000 });
-    expect(task.envs).toEqual({ MODEL_SOURCE: 'meta-llama/Llama-3.1-8B-Instruct', SERVED_MODEL_NAME: 'meta-llama/Llama-3.1-8B-Instruct', VLLM_PORT: 8000, HF_TOKEN: null, WANDB_API_KEY: null });
-    expect(task.run).toContain(`--port "$VLLM_PORT" '--max-model-len' '8192'\\''; rm -rf /'`);
-  });
-
-  it('refuses a vLLM argument with a line break (it would escape the run script)', () => {
-    expect(() => parseNodeConfig({ vllmArgs: ['--x\nrm -rf /'] })).toThrow(/invalid node config: vllmArgs.0: a vLLM argument cannot contain a line break/);
   });
 });
 

@@ -4,8 +4,9 @@ import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/
 import { SERVING_STATUSES } from '@cic/core/nodes/node-status-groups';
 import { probeVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';
+import { openNodeApiKey } from './node-api-key.ts';
 
-type CheckedNode = Pick<Node, 'id' | 'status' | 'endpointUrl' | 'lastHealthAt' | 'readyAt' | 'createdAt'>;
+type CheckedNode = Pick<Node, 'id' | 'status' | 'endpointUrl' | 'apiKeyCiphertext' | 'lastHealthAt' | 'readyAt' | 'createdAt'>;
 
 /**
  * An UNHEALTHY node that has not passed a health check for UNHEALTHY_TERMINATE_AFTER_SECONDS is
@@ -27,7 +28,7 @@ async function terminateIfDeadTooLong(ctx: JobContext, node: CheckedNode): Promi
 async function checkOne(ctx: JobContext, node: CheckedNode): Promise<'ok' | 'failed'> {
   const { prisma, bus, config } = ctx;
   try {
-    const load = await probeVllm(node.endpointUrl!, config.HEALTH_PROBE_TIMEOUT_MS);
+    const load = await probeVllm(node.endpointUrl!, openNodeApiKey(ctx, node.apiKeyCiphertext), config.HEALTH_PROBE_TIMEOUT_MS);
     await prisma.node.update({
       where: { id: node.id },
       data: { runningRequests: Math.round(load.running), waitingRequests: Math.round(load.waiting), kvCacheUsage: load.kvCacheUsage, lastHealthAt: new Date(), healthFailures: 0 },
@@ -54,7 +55,7 @@ async function checkOne(ctx: JobContext, node: CheckedNode): Promise<'ok' | 'fai
 export async function handleHealthCheck(ctx: JobContext): Promise<{ checked: number; failed: number }> {
   const nodes = await ctx.prisma.node.findMany({
     where: { status: { in: [...SERVING_STATUSES] }, endpointUrl: { not: null } },
-    select: { id: true, status: true, endpointUrl: true, lastHealthAt: true, readyAt: true, createdAt: true },
+    select: { id: true, status: true, endpointUrl: true, apiKeyCiphertext: true, lastHealthAt: true, readyAt: true, createdAt: true },
   });
   const results = await Promise.all(nodes.map((n) => checkOne(ctx, n)));
   const failed = results.filter((r) => r === 'failed').length;

@@ -1,11 +1,12 @@
 import type { PrismaClient } from '@cic/db';
 import type { TopicBus } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
+import type { NodeSecretBox } from '@cic/core/nodes/node-secret';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobsConfig } from '../config.ts';
 import type { JobsMetrics } from '../metrics.ts';
-import type { Drivers } from '../providers/index.ts';
+import type { Providers } from '../providers/index.ts';
 
 /** What every job handler gets. */
 export interface JobContext {
@@ -15,7 +16,9 @@ export interface JobContext {
   bus: TopicBus;
   config: JobsConfig;
   log: Logger;
-  drivers: Drivers;
+  providers: Providers;
+  /** Seals and opens node API keys (NODE_SECRET_KEY). */
+  nodeSecrets: NodeSecretBox;
   metrics: JobsMetrics;
   /** The node-lifecycle queue, for handlers that start node jobs (the health check terminating a dead node). */
   lifecycle: Queue;

@@ -8,6 +8,7 @@ import { ProviderError } from '../providers/types.ts';
 import { waitForVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';
 import { loadNode } from './load-node.ts';
+import { nodeApiKeyFor } from './node-api-key.ts';
 import { nodeLogger } from './node-log.ts';
 
 export interface LaunchAttempt {
@@ -30,13 +31,14 @@ export async function handleNodeLaunch(ctx: JobContext, { nodeId }: PayloadOf<'n
     transitionNode({ prisma: ctx.prisma, bus: ctx.bus, nodeId, to, reason, data });
   try {
     const config = parseNodeConfig(initial.config);
+    const apiKey = await nodeApiKeyFor(ctx, initial);
     if (initial.status === 'PENDING') await move('PROVISIONING', `provisioning (${initial.provider})`);
     else await log(`resuming launch from ${initial.status} (attempt after a failure or worker restart)`);
     let endpointUrl = initial.endpointUrl;
     // A SkyPilot cluster that reached STARTING already runs vLLM: launching again would submit a second server.
     if (initial.status !== 'STARTING' || initial.provider === 'LOCAL' || !endpointUrl) {
       const node = { ...initial, status: 'PROVISIONING' as const };
-      const launched = await ctx.drivers.byProvider[initial.provider].launch({ node, config, signal: ctx.signal, log });
+      const launched = await ctx.providers.byName[initial.provider].launch({ node, config, apiKey, signal: ctx.signal, log });
       endpointUrl = launched.endpointUrl;
       if (launched.config) {
         await ctx.prisma.node.update({ where: { id: nodeId }, data: { config: { ...(initial.config as object), ...launched.config } as Prisma.InputJsonObject } });
@@ -49,7 +51,7 @@ export async function handleNodeLaunch(ctx: JobContext, { nodeId }: PayloadOf<'n
       await move('STARTING', `endpoint ${endpointUrl}; waiting for vLLM /health and /v1/models`, { endpointUrl: endpointUrl! });
     }
     const ready = AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.config.NODE_READY_TIMEOUT_SECONDS * 1000)]);
-    await waitForVllm({ baseUrl: endpointUrl!, model: initial.model.name, signal: ready, onWait: (p) => void log(`waiting for vLLM: ${p}`) })
+    await waitForVllm({ baseUrl: endpointUrl!, model: initial.model.name, apiKey, signal: ready, onWait: (p) => void log(`waiting for vLLM: ${p}`) })
       .catch((err: unknown) => { throw new ProviderError((err as Error).message); });
     await move('READY', `vLLM answers /health and serves ${initial.model.name}`, { readyAt: new Date() });
     ctx.metrics.nodeLaunches.inc({ provider: initial.provider, outcome: 'ready' });

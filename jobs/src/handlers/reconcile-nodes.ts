@@ -2,7 +2,7 @@ import type { NodeStatus } from '@cic/db';
 import { parseNodeConfig } from '@cic/core/nodes/node-config';
 import { appendNodeLog, IllegalNodeTransitionError, transitionNode } from '@cic/core/nodes/node-state-machine';
 import { isRunning, OWNS_CLUSTER_STATUSES, RUNNING_STATUSES } from '@cic/core/nodes/node-status-groups';
-import { isAlive } from '../providers/local-driver.ts';
+import { isAlive } from '../providers/local-provider.ts';
 import type { JobContext } from './job-context.ts';
 
 /** Moves a node whose server vanished to its end state through legal transitions. */
@@ -42,7 +42,7 @@ async function reconcileSkyPilotNodes(ctx: JobContext): Promise<{ vanished: numb
   const orphans: string[] = [];
   // Only ask SkyPilot when it has ever been used: installs without it must not fail every minute.
   if (await ctx.prisma.node.count({ where: { provider: 'SKYPILOT' } }) === 0) return { vanished, orphans };
-  const clusters = await ctx.drivers.byProvider.SKYPILOT.listClusters!(ctx.signal);
+  const clusters = await ctx.providers.byName.SKYPILOT.listClusters!(ctx.signal);
   const names = new Set(clusters.map((c) => c.name));
   const sky = await ctx.prisma.node.findMany({ where: { provider: 'SKYPILOT', status: { in: [...OWNS_CLUSTER_STATUSES] } }, select: { id: true, status: true, clusterName: true } });
   for (const node of sky) {

@@ -5,16 +5,17 @@ import { isServing } from '@cic/core/nodes/node-status-groups';
 import { probeVllm } from '../vllm-probe.ts';
 import type { JobContext } from './job-context.ts';
 import { loadNode } from './load-node.ts';
+import { openNodeApiKey } from './node-api-key.ts';
 import { nodeLogger } from './node-log.ts';
 
 /** Waits until the node reports no running requests (from its /metrics), or the drain limit passes. */
-async function drain(ctx: JobContext, endpointUrl: string | null, log: (line: string) => Promise<void>): Promise<void> {
+async function drain(ctx: JobContext, { endpointUrl, apiKeyCiphertext }: { endpointUrl: string | null; apiKeyCiphertext: string | null }, log: (line: string) => Promise<void>): Promise<void> {
   if (!endpointUrl) return;
   const deadline = Date.now() + ctx.config.DRAIN_TIMEOUT_SECONDS * 1000;
   for (;;) {
     let running: number;
     try {
-      running = (await probeVllm(endpointUrl, ctx.config.HEALTH_PROBE_TIMEOUT_MS)).running;
+      running = (await probeVllm(endpointUrl, openNodeApiKey(ctx, apiKeyCiphertext), ctx.config.HEALTH_PROBE_TIMEOUT_MS)).running;
     } catch (err) {
       await log(`drain: node unreachable (${(err as Error).message}); tearing down`);
       return;
@@ -40,13 +41,13 @@ export async function handleNodeTerminate(ctx: JobContext, { nodeId }: PayloadOf
   try {
     if (isServing(node.status)) await move('DRAINING', 'termination: draining');
     if (isServing(node.status) || node.status === 'DRAINING') {
-      await drain(ctx, node.endpointUrl, log);
+      await drain(ctx, node, log);
       await move('TERMINATING', 'drained; tearing down');
     } else if (node.status !== 'TERMINATING') {
       await move('TERMINATING', `termination from ${node.status}`);
     }
     node = { ...node, status: 'TERMINATING' };
-    await ctx.drivers.byProvider[node.provider].terminate({ node, config: parseNodeConfig(node.config), signal: ctx.signal, log });
+    await ctx.providers.byName[node.provider].terminate({ node, config: parseNodeConfig(node.config), apiKey: null, signal: ctx.signal, log });
     await log.flush();
     await move('TERMINATED', 'torn down', { terminatedAt: new Date() });
     return 'terminated';

@@ -10,6 +10,8 @@ export interface RunCommandOptions {
   onLine?: (line: string) => void;
   /** What to call the command in errors, e.g. "sky launch". */
   label: string;
+  /** Variables added to the worker's environment for this command only (secrets: never in its arguments). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -17,10 +19,10 @@ export interface RunCommandOptions {
  * Resolves with stdout; rejects with a ProviderError carrying the last stderr lines on a non-zero exit,
  * and kills the process (SIGTERM, then SIGKILL) when the signal aborts.
  */
-export function runCommand({ bin, args, signal, onLine, label }: RunCommandOptions): Promise<string> {
+export function runCommand({ bin, args, signal, onLine, label, env }: RunCommandOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new ProviderError(`${label} was not started: ${String(signal.reason)}`));
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     const tail: string[] = [];
     createInterface({ input: child.stdout }).on('line', (line) => { stdout += `${line}\n`; onLine?.(line); });

@@ -5,6 +5,11 @@ import type { NodeConfig } from '@cic/core/nodes/node-config';
 export interface ProviderContext {
   node: Node & { model: { name: string } };
   config: NodeConfig;
+  /**
+   * The key vLLM must require (VLLM_API_KEY): generated for SKYPILOT and LOCAL nodes, the admin's (or
+   * none) for STATIC ones. A secret: hand it to the node through its environment, never log it. Null on teardown.
+   */
+  apiKey: string | null;
   /** Aborts on the job's timeout or worker shutdown. */
   signal: AbortSignal;
   /** Appends a line to the node's events (in order; secrets must never be passed here). */
@@ -18,7 +23,7 @@ export interface ProviderCluster {
 }
 
 /** One way of running vLLM nodes (SkyPilot, a local simulator child, an existing server). */
-export interface NodeDriver {
+export interface NodeProvider {
   /**
    * Creates (or, after a crash, re-attaches to) the node's server and returns its vLLM base URL. Must be
    * idempotent on the node's cluster name: a retried launch reuses what the first attempt created.

@@ -1,40 +1,79 @@
-import { readFileSync } from 'node:fs';
 import type { NodeConfig } from '@cic/core/nodes/node-config';
+import { nodeConfigSchema, nodeLabelSchema, taskValueSchema } from '@cic/core/nodes/node-config';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { ProviderError } from '../types.ts';
 
-const TEMPLATE = readFileSync(new URL('./task-template.yaml', import.meta.url), 'utf8');
+/** The variable vLLM reads its API key from (instead of `--api-key`, which would show in `ps` on the node). */
+export const NODE_API_KEY_ENV = 'VLLM_API_KEY';
 
-export interface RenderTaskOptions {
-  cluster: string;
-  servedModelName: string;
-  /** e.g. `H100:1`. @defaultValue "H100:1" */
-  accelerator: string | null;
-  cloud: string | null;
-  region: string | null;
-  config: NodeConfig;
+/**
+ * The same for every node: all per-node values arrive as environment variables (`envs:` and `secrets:`),
+ * never spliced into the script. VLLM_ARGS holds allow-listed arguments without spaces or quotes;
+ * globbing is off (`set -f`), so word splitting gives them back exactly. vLLM must not start without its key.
+ */
+const RUN = `set -euf
+: "\${${NODE_API_KEY_ENV}:?the node API key was not passed: refusing to start vLLM without one}"
+exec vllm serve "$MODEL_SOURCE" --served-model-name "$SERVED_MODEL_NAME" --host 0.0.0.0 --port "$VLLM_PORT" $VLLM_ARGS
+`;
+const SETUP = `set -eu
+pip install "vllm==$VLLM_VERSION"
+`;
+
+const renderTaskInput = z.object({
+  /** SkyPilot's own rule for cluster names. */
+  cluster: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a cluster name is lowercase letters, digits and -'),
+  servedModelName: taskValueSchema,
+  accelerator: nodeLabelSchema.nullable(),
+  cloud: nodeLabelSchema.nullable(),
+  region: nodeLabelSchema.nullable(),
+  /** Secrets SkyPilot copies from the worker's environment (`sky launch --secret NAME`); the node's key is added. */
+  secretNames: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/)),
+  config: nodeConfigSchema,
+});
+
+export type RenderTaskOptions = z.input<typeof renderTaskInput> & { config: NodeConfig };
+
+/** Raised when a node's values cannot go into a task: the launch fails at once (retrying cannot help). */
+export class TaskRenderError extends ProviderError {
+  override name = 'TaskRenderError';
 }
 
-const yamlValue = (value: string | number | null): string => JSON.stringify(value);
-// Single quotes for the shell: the argument reaches vLLM verbatim, whatever it contains.
-const shellQuote = (arg: string): string => `'${arg.replaceAll("'", `'\\''`)}'`;
-
-/** Fills task-template.yaml for one node. Secret values are never rendered, only their names. */
-export function renderTask({ cluster, servedModelName, accelerator, cloud, region, config }: RenderTaskOptions): string {
-  const values: Record<string, string> = {
-    cluster: yamlValue(cluster),
-    accelerators: yamlValue(accelerator ?? 'H100:1'),
-    cloud: yamlValue(cloud),
-    region: yamlValue(region),
-    diskSize: yamlValue(config.diskSize),
-    port: yamlValue(config.port),
-    modelSource: yamlValue(config.modelSource ?? servedModelName),
-    servedModelName: yamlValue(servedModelName),
-    secretEnvs: config.secretEnvNames.map((name) => `  ${name}: null`).join('\n'),
-    vllmPackage: `vllm==${config.vllmVersion}`,
-    vllmArgs: config.vllmArgs.map((a) => ` ${shellQuote(a)}`).join(''),
+/**
+ * The SkyPilot task for one node, built as data and printed by the `yaml` library (YAML 1.1, the dialect
+ * of SkyPilot's PyYAML: `on`, `yes`, `1:20` come out quoted). Every value is checked against an
+ * allow-list first, and the output must be printable ASCII: PyYAML also breaks lines on U+0085, U+2028
+ * and U+2029, which a YAML 1.2 printer leaves unescaped. No `ports:` (the vLLM port is not opened to the
+ * internet; CIC reaches the node on its cluster IP) and no secret value: secrets are declared by name.
+ */
+export function renderTask(options: RenderTaskOptions): string {
+  const parsed = renderTaskInput.safeParse(options);
+  if (!parsed.success) {
+    throw new TaskRenderError(`cannot render the SkyPilot task: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const { cluster, servedModelName, accelerator, cloud, region, secretNames, config } = parsed.data;
+  const task = {
+    name: cluster,
+    resources: {
+      accelerators: accelerator ?? 'H100:1',
+      ...(cloud ? { cloud } : {}),
+      ...(region ? { region } : {}),
+      disk_size: config.diskSize,
+    },
+    envs: {
+      MODEL_SOURCE: config.modelSource ?? servedModelName,
+      SERVED_MODEL_NAME: servedModelName,
+      VLLM_PORT: String(config.port),
+      VLLM_VERSION: config.vllmVersion,
+      VLLM_ARGS: config.vllmArgs.join(' '),
+    },
+    // null: the value must come from `sky launch --secret NAME` (the worker's environment).
+    secrets: Object.fromEntries([NODE_API_KEY_ENV, ...secretNames.filter((n) => n !== NODE_API_KEY_ENV)].map((name) => [name, null])),
+    setup: SETUP,
+    run: RUN,
   };
-  return TEMPLATE.replace(/\$\{(\w+)\}/g, (_, key: string) => {
-    const value = values[key];
-    if (value === undefined) throw new Error(`task-template.yaml uses an unknown placeholder \${${key}}`);
-    return value;
-  });
+  const text = `# SkyPilot task for CIC node cluster ${cluster} (jobs/src/providers/skypilot/render-task.ts)\n${stringify(task, { version: '1.1', lineWidth: 0 })}`;
+  const stray = /[^\n\x20-\x7e]/.exec(text);
+  if (stray) throw new TaskRenderError(`cannot render the SkyPilot task: character U+${stray[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} is not allowed`);
+  return text;
 }

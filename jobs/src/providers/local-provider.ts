@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
-import type { NodeDriver } from './types.ts';
+import type { NodeProvider } from './types.ts';
 import { ProviderError } from './types.ts';
 
 // The simulator package's bin (`cic-vllm-sim`), run with this Node.
@@ -13,7 +13,7 @@ interface LocalChild {
   url: string;
 }
 
-export interface LocalDriver extends NodeDriver {
+export interface LocalProvider extends NodeProvider {
   /** Cluster names of the simulators this worker runs. */
   running(): string[];
   /** Stops every simulator this worker started (worker shutdown). */
@@ -33,18 +33,21 @@ const stop = (child: ChildProcess): Promise<void> => new Promise((resolve) => {
  * (SIM_EXIT_WHEN_STDIN_CLOSES, so even a kill -9 takes them along): after a restart, reconcile finds
  * their pid gone and marks the node FAILED.
  */
-export function localDriver(): LocalDriver {
+export function localProvider(): LocalProvider {
   const children = new Map<string, LocalChild>();
 
   return {
-    async launch({ node, config, signal, log }) {
+    async launch({ node, config, apiKey, signal, log }) {
       const existing = children.get(node.clusterName);
       if (existing && existing.child.exitCode === null) return { endpointUrl: existing.url, config: { localPid: existing.child.pid } };
       const args = [SIMULATOR_BIN, '--host', '127.0.0.1', '--port', '0', '--model', node.model.name, ...config.vllmArgs];
       await log(`starting simulator: cic-vllm-sim ${args.slice(1).join(' ')}`);
       // Not bound to the job's signal: the child must outlive the job that started it, but not the
       // worker: it exits when the stdin pipe we hold closes, which happens however the worker dies.
-      const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SIM_EXIT_WHEN_STDIN_CLOSES: '1' } });
+      // The key goes in VLLM_API_KEY (as on a real node), never in the logged arguments.
+      if (!apiKey) throw new ProviderError('a LOCAL node needs its API key');
+      const env = { ...process.env, SIM_EXIT_WHEN_STDIN_CLOSES: '1', VLLM_API_KEY: apiKey };
+      const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
       const onAbort = () => child.kill('SIGKILL');
       signal.addEventListener('abort', onAbort, { once: true });
       const url = await new Promise<string>((resolve, reject) => {
