@@ -10,6 +10,7 @@ import type { TopicBus, Unsubscribe } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import { NODE_LIFECYCLE_QUEUE } from '@cic/core/jobs/job-catalog';
+import { nodeSecretBoxOf } from '@cic/core/nodes/node-secret';
 import { attachGraphQLWs } from './attach-graphql-ws.ts';
 import type { GraphQLServices } from './context.ts';
 import { createGraphQLYoga } from './create-yoga.ts';
@@ -53,6 +54,7 @@ export function buildGraphQL({ config, prisma, redis, bus, keys, registry, log, 
   const services: GraphQLServices = {
     prisma, redis, bus, events, nodeQueue, live, nodeSnapshots: new NodeSnapshots(prisma), usageEventsPerSecond: config.GRAPHQL_USAGE_EVENTS_PER_SECOND, rateLimits: platformRateLimitsOf(config), billing,
     invitationValidDays: config.INVITATION_VALID_DAYS, invitationEvents: metrics.invitations,
+    nodeLaunch: { nodeSecrets: nodeSecretBoxOf(config), urlPolicy: { allowLinkLocal: config.NODE_ALLOW_LINK_LOCAL_URLS } },
   };
   const limits = graphqlLimitsOf(config);
   const persisted = { store: loadPersistedOperations(), allowArbitraryOperations: limits.allowArbitraryOperations };

@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 import type { TopicBus } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import type { Viewer } from '@cic/core/auth/viewer';
+import type { NodeSecretBox } from '@cic/core/nodes/node-secret';
+import type { NodeUrlPolicy } from '@cic/core/nodes/node-url';
 import type { GraphQLMetrics } from './graphql-metrics.ts';
 import type { LiveAuthorization } from './live-authorization.ts';
 import type { LiveEvents } from './live-events.ts';
@@ -30,6 +32,8 @@ export interface GraphQLServices {
   invitationValidDays: number;
   /** cic_invitations_total, by event. */
   invitationEvents: GraphQLMetrics['invitations'];
+  /** launchNode: seals a STATIC node's key (NODE_SECRET_KEY) and the base URLs it accepts (NODE_ALLOW_LINK_LOCAL_URLS). */
+  nodeLaunch: { nodeSecrets: NodeSecretBox; urlPolicy: NodeUrlPolicy };
 }
 
 /** The per-operation context (HTTP request, SSE stream or graphql-ws subscription). */

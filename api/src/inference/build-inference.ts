@@ -5,6 +5,7 @@ import type { Router } from '../http/router.ts';
 import { duplicateRedis } from '@cic/core/lib/redis';
 import type { TopicBus } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
+import { nodeSecretBoxOf } from '@cic/core/nodes/node-secret';
 import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import { allowAllCreditGate, type CreditGate } from '@cic/core/billing/credit-gate';
 import type { InferenceDeps } from './inference-deps.ts';
@@ -47,7 +48,7 @@ export function buildInference({ settings, prisma, redis, bus, keys, registry, l
   const fast = duplicateRedis(redis, log, { enableAutoPipelining: true, commandTimeout: settings.RATE_LIMIT_TIMEOUT_MS });
   const rateLimiter = createRateLimiter({ redis: fast, prefix, log, metrics });
   const nodes = new NodeRegistry({
-    prisma, bus, log, metrics, refreshMs: settings.INFERENCE_NODE_REFRESH_MS, connectTimeoutMs: settings.INFERENCE_CONNECT_TIMEOUT_MS,
+    prisma, bus, log, metrics, nodeSecrets: nodeSecretBoxOf(settings), refreshMs: settings.INFERENCE_NODE_REFRESH_MS, connectTimeoutMs: settings.INFERENCE_CONNECT_TIMEOUT_MS,
     connections: settings.INFERENCE_UPSTREAM_CONNECTIONS, failureThreshold: settings.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: settings.CIRCUIT_COOLDOWN_MS,
   });
   const usage = createUsageRecorder({ redis: fast, prisma, streamKey, rateLimiter, metrics, log });

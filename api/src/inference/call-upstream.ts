@@ -58,7 +58,7 @@ export async function callUpstream(o: CallUpstreamOptions): Promise<UpstreamResp
       response = await node.pool.request({
         path: `${node.basePath}${o.path}`,
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-request-id': o.requestId },
+        headers: { 'content-type': 'application/json', 'x-request-id': o.requestId, ...(node.authorization ? { authorization: node.authorization } : {}) },
         body: o.body,
         signal: o.signal,
         headersTimeout: o.firstByteTimeoutMs,
@@ -75,6 +75,15 @@ export async function callUpstream(o: CallUpstreamOptions): Promise<UpstreamResp
       o.log.warn({ nodeId: node.id, reason, err: (err as Error).message, attempt }, 'upstream call failed');
       if (reason === 'timeout') throw new AppError('UPSTREAM_TIMEOUT', 'The model node did not answer in time.', { detail: 'upstream_timeout' });
       last = new AppError('BAD_GATEWAY', 'Could not reach a model node.', { detail: 'upstream_unreachable' });
+      continue;
+    }
+    if (response.statusCode === 401 || response.statusCode === 403) {
+      // The node refused CIC's key (a STATIC node with a wrong or missing one): the client's request is fine.
+      lease.release('failure');
+      await response.body.dump().catch(() => undefined);
+      o.metrics.upstreamErrors.inc({ node: node.id, reason: `status_${response.statusCode}` });
+      o.log.error({ nodeId: node.id, status: response.statusCode, attempt }, 'the node refused its API key; trying another node');
+      last = new AppError('BAD_GATEWAY', 'The model node failed to answer.', { detail: 'upstream_error' });
       continue;
     }
     if (response.statusCode >= 500 || response.statusCode === 429) {

