@@ -145,10 +145,12 @@ async function main(): Promise<void> {
   const webUrl = `http://${env.HOST}:${env.WEB_PORT}`;
   // Dashboard sign-in: secrets shared by the API and the dashboard (generated once into DATA_DIR unless set).
   const secrets = devSecrets(join(dataDir, 'secrets.json'), process.env);
+  // Node API keys are sealed with this one: the API and the workers must share it (docs/security.md#nodes).
+  const nodeSecretKey = devSecrets(join(dataDir, 'secrets.json'), process.env, ['NODE_SECRET_KEY']);
   // The workers launch one local simulated node for the default model (same path as the launchNode mutation).
   const localNode = (process.env.LOCAL_NODE_AT_BOOT ?? 'true') === 'true';
-  supervised(apps, 'api', nodeChild([...tsx, 'api/src/main.ts'], { ...shared, ...secrets, PORT: String(env.PORT), PUBLIC_WEB_URL: process.env.PUBLIC_WEB_URL ?? webUrl }));
-  supervised(apps, 'jobs', nodeChild([...tsx, 'jobs/src/main.ts'], { ...shared, JOBS_PORT: String(env.JOBS_PORT), LOCAL_NODE_AT_BOOT: String(localNode) }));
+  supervised(apps, 'api', nodeChild([...tsx, 'api/src/main.ts'], { ...shared, ...secrets, ...nodeSecretKey, PORT: String(env.PORT), PUBLIC_WEB_URL: process.env.PUBLIC_WEB_URL ?? webUrl }));
+  supervised(apps, 'jobs', nodeChild([...tsx, 'jobs/src/main.ts'], { ...shared, ...nodeSecretKey, JOBS_PORT: String(env.JOBS_PORT), LOCAL_NODE_AT_BOOT: String(localNode) }));
   supervised(apps, 'web', nodeChild(['web/build/index.js'], { ...shared, ...secrets, PORT: String(env.WEB_PORT), ORIGIN: webUrl, API_URL: apiUrl, PUBLIC_API_URL: process.env.PUBLIC_API_URL ?? apiUrl }));
   for (const app of apps) {
     await app.start();

@@ -46,7 +46,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('takes secrets from the environment, never from the file', () => {
-    for (const name of ['AUTH_SECRET', 'SESSION_TOKEN_SECRET', 'INTERNAL_AUTH_SECRET']) {
+    for (const name of ['AUTH_SECRET', 'SESSION_TOKEN_SECRET', 'INTERNAL_AUTH_SECRET', 'NODE_SECRET_KEY']) {
       expect(composeText).toMatch(new RegExp(`${name}: \\$\\{${name}:\\?`));
     }
   });

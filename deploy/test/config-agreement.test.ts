@@ -25,6 +25,7 @@ const SECRET_STANDINS: Record<string, string> = {
   SESSION_TOKEN_SECRET: 's'.repeat(32),
   INTERNAL_AUTH_SECRET: 'i'.repeat(32),
   AUTH_SECRET: 'a'.repeat(32),
+  NODE_SECRET_KEY: 'n'.repeat(32),
   STRIPE_SECRET_KEY: 'sk_test_x',
   STRIPE_WEBHOOK_SECRET: 'whsec_x',
   AUTH_GOOGLE_ID: 'id',

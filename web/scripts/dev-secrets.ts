@@ -7,13 +7,16 @@ export type SharedSecrets = Record<(typeof SHARED_SECRET_NAMES)[number], string>
 
 /**
  * For `npm start` without configuration: random secrets generated once and kept in `file` (mode 600),
- * so dashboard sessions survive restarts. Values set in `env` win.
+ * so dashboard sessions survive restarts (and node keys sealed with NODE_SECRET_KEY stay readable).
+ * Values set in `env` win. @defaultValue names: {@link SHARED_SECRET_NAMES}
  */
-export function devSecrets(file: string, env: NodeJS.ProcessEnv): SharedSecrets {
-  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<SharedSecrets>) : {};
-  const out = {} as SharedSecrets;
+export function devSecrets<N extends string = (typeof SHARED_SECRET_NAMES)[number]>(
+  file: string, env: NodeJS.ProcessEnv, names: readonly N[] = SHARED_SECRET_NAMES as readonly string[] as readonly N[],
+): Record<N, string> {
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<Record<string, string>>) : {};
+  const out = {} as Record<N, string>;
   let changed = false;
-  for (const name of SHARED_SECRET_NAMES) {
+  for (const name of names) {
     const value = env[name] || saved[name];
     if (value) out[name] = value;
     else {
