@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   const webUrl = `http://${env.HOST}:${env.WEB_PORT}`;
   // Dashboard sign-in: secrets shared by the API and the dashboard (generated once into DATA_DIR unless set).
   const secrets = devSecrets(join(dataDir, 'secrets.json'), process.env);
-  // Node API keys are sealed with this one: the API and the workers must share it (docs/security.md#nodes).
+  // Node API keys are sealed with this one: the API and the workers must share it (docs/security.md#nodes-every-hop-to-a-vllm-server-is-authenticated).
   const nodeSecretKey = devSecrets(join(dataDir, 'secrets.json'), process.env, ['NODE_SECRET_KEY']);
   // The workers launch one local simulated node for the default model (same path as the launchNode mutation).
   const localNode = (process.env.LOCAL_NODE_AT_BOOT ?? 'true') === 'true';

@@ -47,7 +47,7 @@ export const jobsEnvSchema = z.object({
   UNHEALTHY_TERMINATE_AFTER_SECONDS: seconds(600),
   /** Launch one local simulated node for the default model at start-up when none is live (npm start). */
   LOCAL_NODE_AT_BOOT: boolVar(false),
-  /** Seals and opens node API keys (docs/security.md#nodes); the API's value. Required in production, a fixed dev value otherwise. */
+  /** Seals and opens node API keys (docs/security.md#nodes-every-hop-to-a-vllm-server-is-authenticated); the API's value. Required in production, a fixed dev value otherwise. */
   NODE_SECRET_KEY: z.string().min(32, 'expected at least 32 characters').optional(),
   /** Let STATIC nodes and cluster endpoints use link-local / cloud metadata addresses (169.254.0.0/16, fd00:ec2::254). */
   NODE_ALLOW_LINK_LOCAL_URLS: boolVar(false),

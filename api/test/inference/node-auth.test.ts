@@ -5,7 +5,7 @@ import type { Simulator } from '@cic/vllm-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInferenceWorld, postJson, startSim, type InferenceWorld } from './inference-fixture.ts';
 
-/* Nodes started with vLLM's --api-key: the proxy sends each node its own key (docs/security.md#nodes). */
+/* Nodes started with vLLM's --api-key: the proxy sends each node its own key (docs/security.md#nodes-every-hop-to-a-vllm-server-is-authenticated). */
 
 const NODE_SECRET_KEY = `node-auth-test-${randomUUID()}`;
 const box = createNodeSecretBox(NODE_SECRET_KEY);

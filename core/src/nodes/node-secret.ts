@@ -5,7 +5,7 @@ import { ConfigError } from '../lib/env.ts';
  * Node API keys at rest. Every node CIC launches gets its own random key; vLLM requires it on /v1
  * (`VLLM_API_KEY`), and the proxy and the health checker send it. The proxy needs the plaintext to
  * call the node, so the key is stored encrypted (AES-256-GCM, key derived from `NODE_SECRET_KEY`), never
- * hashed; it never leaves the api and jobs processes except towards the node itself (docs/security.md#nodes).
+ * hashed; it never leaves the api and jobs processes except towards the node itself (docs/security.md#nodes-every-hop-to-a-vllm-server-is-authenticated).
  */
 export interface NodeSecretBox {
   /** `v1.<iv>.<ciphertext>.<tag>` (base64url), for `nodes.api_key_ciphertext`. */

@@ -13,7 +13,7 @@ export interface StaticProviderOptions {
  * An already running vLLM server (config.baseUrl): nothing to launch or tear down; the node is
  * health-checked and routed to like the others, with the key its admin gave (if any). Operators with
  * existing GPU servers start here. The URL is checked again here (it may predate the policy), and a host
- * name must not resolve to a link-local address now; a name re-pointed later is not caught (docs/security.md#nodes).
+ * name must not resolve to a link-local address now; a name re-pointed later is not caught (docs/security.md#nodes-every-hop-to-a-vllm-server-is-authenticated).
  */
 export function staticProvider({ allowLinkLocal }: StaticProviderOptions): NodeProvider {
   return {
