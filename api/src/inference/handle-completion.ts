@@ -137,7 +137,10 @@ export async function handleCompletion<B extends ChatCompletionRequest | Complet
     // Admitted (or about to be): from here on, exactly one usage record per admitted request.
     let proxied: ProxyOutcome;
     try {
-      if (!known) throw new AppError('NOT_FOUND', `The model '${body.model}' does not exist or you do not have access to it.`, { param: 'model', detail: 'model_not_found' });
+      // A model limited to other organizations answers exactly as one that does not exist.
+      if (!registry.usableBy(body.model, key.organizationId)) {
+        throw new AppError('NOT_FOUND', `The model '${body.model}' does not exist or you do not have access to it.`, { param: 'model', detail: 'model_not_found' });
+      }
       await deps.creditGate.assertCanSpend(key.organizationId);
       const stream = body.stream === true;
       // Re-serialised only to add stream_options, and safely: readJsonBody bounded the nesting depth.

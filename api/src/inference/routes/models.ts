@@ -10,7 +10,10 @@ export interface ModelListResponse {
   data: { id: string; object: 'model'; created: number; owned_by: 'cic'; max_model_len: number }[];
 }
 
-/** GET /v1/models: the models at least one READY node serves now. Costs one request of the key's RPM. */
+/**
+ * GET /v1/models: the models at least one READY node serves now that the key's organization may call (public
+ * ones, and those limited to it). Costs one request of the key's RPM.
+ */
 export function registerModels(v1: RouteGroup, { keys, rateLimiter, registry }: InferenceDeps): void {
   v1.on('GET', '/v1/models', async (req, res) => {
     const key = await authenticateRequest(req, keys);
@@ -21,7 +24,7 @@ export function registerModels(v1: RouteGroup, { keys, rateLimiter, registry }: 
     }
     const body: ModelListResponse = {
       object: 'list',
-      data: registry.servedModels().map((m) => ({ id: m.name, object: 'model', created: m.created, owned_by: 'cic', max_model_len: m.maxModelLen })),
+      data: registry.servedModels(key.organizationId).map((m) => ({ id: m.name, object: 'model', created: m.created, owned_by: 'cic', max_model_len: m.maxModelLen })),
     };
     sendJson(res, 200, body);
   });
