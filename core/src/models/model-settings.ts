@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nodeConfigSchema } from '../nodes/node-config.ts';
+import { nodeConfigSchema, nodeLabelSchema, taskValueSchema } from '../nodes/node-config.ts';
 
 /** 1,000 USD per million tokens: a typo guard on prices, not a business limit. */
 export const MAX_PRICE_MICROS = 1_000n * 1_000_000n;
@@ -14,8 +14,11 @@ export const modelNameSchema = z.string().max(128, 'at most 128 characters').ref
   'letters, digits and . _ - in up to three /-separated parts, each starting with a letter or digit (e.g. Qwen/Qwen2.5-7B-Instruct)',
 );
 
-/** What vLLM loads: a Hugging Face repo id (`org/name`) or an absolute path on the node (`/models/qwen`). */
-export const modelSourceSchema = z.string().max(512, 'at most 512 characters').refine((source) => {
+/**
+ * What vLLM loads: a Hugging Face repo id (`org/name`) or an absolute path on the node (`/models/qwen`); also
+ * a value the node config accepts as its source.
+ */
+export const modelSourceSchema = taskValueSchema.refine((source) => {
   const rest = source.startsWith('/') ? source.slice(1) : source;
   return parts(rest).length <= 16 && parts(rest).every((p) => PART.test(p));
 }, 'a Hugging Face repo id (org/name) or an absolute path, of letters, digits and . _ - between slashes');
@@ -25,7 +28,8 @@ const text = (max: number) => z.string().trim().min(1).max(max).nullable();
 
 /**
  * A model's catalog entry as platform admins set it. The launch defaults reuse the node config's own
- * rules (node-config.ts), so a model can never carry a setting a launch would refuse.
+ * rules (node-config.ts: allow-lists for vLLM arguments, env names, labels), so a model never carries a
+ * setting a launch would refuse.
  */
 const modelFields = {
   displayName: text(200),
@@ -34,10 +38,10 @@ const modelFields = {
   /** Context length in tokens (vLLM's `max_model_len`). */
   maxModelLen: z.number().int().min(16).max(10_000_000),
   /** SkyPilot accelerators for new nodes, e.g. `H100:1`. */
-  accelerator: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only (e.g. H100:1)').nullable(),
+  accelerator: nodeLabelSchema.nullable(),
   vllmVersion: nodeConfigSchema.shape.vllmVersion.unwrap().nullable(),
-  vllmArgs: nodeConfigSchema.shape.vllmArgs.unwrap().max(64, 'at most 64 arguments'),
-  secretEnvNames: nodeConfigSchema.shape.secretEnvNames.unwrap().max(32, 'at most 32 names'),
+  vllmArgs: nodeConfigSchema.shape.vllmArgs.unwrap(),
+  secretEnvNames: nodeConfigSchema.shape.secretEnvNames.unwrap(),
   isPublic: z.boolean(),
   /** The organizations a non-public model is limited to. */
   organizationIds: z.array(z.string().min(1).max(64)).max(500).transform((ids) => [...new Set(ids)]),
