@@ -1,4 +1,5 @@
 import { createClient, type Client } from 'graphql-ws';
+import { refusalSentence } from './refusals';
 
 /**
  * The API closes a socket with this code when the session token it connected with expires
@@ -28,6 +29,16 @@ const backoff = (retries: number) => new Promise<void>((resolve) => setTimeout(r
 
 /** A subscription error that only says the token expired (extensions.detail of the API's refusal). */
 const isTokenExpiry = (err: unknown) => Array.isArray(err) && err.some((e: { extensions?: { detail?: unknown } }) => e?.extensions?.detail === 'token_expired');
+
+interface FormattedError { message: string; extensions?: { code?: string; requestId?: string } }
+
+/** Why live updates stopped, as the page says it: our own errors as they are, the API's refusals as sentences. */
+function whyStopped(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  const first = (Array.isArray(err) ? err[0] : null) as FormattedError | null;
+  if (first) return refusalSentence({ code: first.extensions?.code ?? 'INTERNAL_SERVER_ERROR', message: first.message, requestId: first.extensions?.requestId });
+  return 'Live updates stopped; reload the page to restart them.';
+}
 
 const closeCode = (event: unknown) => (event && typeof event === 'object' && 'code' in event ? Number(event.code) : 0);
 
@@ -92,7 +103,7 @@ export function subscribe<T>({ apiUrl, query, variables = {}, onData, onStatus, 
   const start = () => {
     stop = c.subscribe<T>({ query, variables }, {
       next: (result) => {
-        if (result.errors?.length) onStatus?.('error', result.errors[0]!.message);
+        if (result.errors?.length) onStatus?.('error', whyStopped(result.errors));
         if (result.data) onData(result.data as T);
       },
       error: (err) => {
@@ -100,7 +111,7 @@ export function subscribe<T>({ apiUrl, query, variables = {}, onData, onStatus, 
         // socket's close): subscribe again; it goes out on the next socket, whose connect resyncs the page.
         if (isTokenExpiry(err)) return start();
         failed = true;
-        onStatus?.('error', err instanceof Error ? err.message : 'Live updates stopped; reload the page to restart them.');
+        onStatus?.('error', whyStopped(err));
       },
       complete: () => {},
     });

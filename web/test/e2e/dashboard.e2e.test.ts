@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import type { Browser, BrowserContext, Page, WebSocket, WebSocketRoute } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response, WebSocket, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
+import { DESKTOP, hiddenTableControls, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
 import { ADMIN_EMAIL, createSessionCookie, registerStaticNode, startStack, type Stack } from './support/stack.ts';
 
 const SHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
@@ -278,7 +278,7 @@ describe('members', () => {
     await adminPage.goto(`${stack.webUrl}/admin`);
     await adminPage.getByLabel('Invite by email').fill(MEMBER_EMAIL);
     await adminPage.getByRole('button', { name: 'Invite' }).click();
-    await adminPage.getByText(`Invited ${MEMBER_EMAIL}`).waitFor();
+    await adminPage.getByText(`Invitation sent to ${MEMBER_EMAIL}`).waitFor();
     const context = await browser.newContext({ viewport: DESKTOP });
     const page = await context.newPage();
     await page.goto(`${stack.webUrl}/signin`);
@@ -287,6 +287,11 @@ describe('members', () => {
     await page.locator('input[name="password"]').fill('any-password');
     await page.locator('button[type="submit"]').click();
     await page.waitForURL(`${stack.webUrl}/`);
+    // Signing in joins nothing: the invitation waits on the Invitations page until the invitee accepts it.
+    expect(await stack.prisma.membership.count({ where: { user: { email: MEMBER_EMAIL }, organizationId: org.organizationId } })).toBe(0);
+    await page.getByRole('link', { name: 'Review invitations' }).click();
+    await page.getByRole('button', { name: /^Accept the invitation/ }).click();
+    await page.getByText(/You joined .* as MEMBER/).waitFor();
     expect(await page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Nodes' }).count()).toBe(0);
     for (const path of ['/admin', '/nodes', `/nodes/${nodeId || 'node_x'}`]) {
@@ -294,8 +299,8 @@ describe('members', () => {
       expect(res?.status(), path).toBe(403);
       await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
     }
-    const membership = await stack.prisma.membership.findFirstOrThrow({ where: { user: { email: MEMBER_EMAIL } } });
-    expect(membership).toMatchObject({ organizationId: org.organizationId, role: 'MEMBER' });
+    const membership = await stack.prisma.membership.findFirstOrThrow({ where: { user: { email: MEMBER_EMAIL }, organizationId: org.organizationId } });
+    expect(membership).toMatchObject({ role: 'MEMBER' });
     await page.screenshot({ path: join(SHOTS, 'forbidden-desktop.png') });
     await context.close();
   }, 60_000);
@@ -314,19 +319,21 @@ describe('members', () => {
   });
 
   it('an owner removes the member after confirming; the last owner stays', async () => {
+    const { organizationId } = await stack.prisma.membership.findFirstOrThrow({ where: { user: { email: ADMIN_EMAIL } } });
+    const memberships = () => stack.prisma.membership.count({ where: { user: { email: MEMBER_EMAIL }, organizationId } });
     await adminPage.goto(`${stack.webUrl}/admin`);
     const memberRow = adminPage.locator(`tr[data-member-email="${MEMBER_EMAIL}"]`);
     adminPage.once('dialog', (d) => void d.dismiss());
     await adminPage.getByRole('button', { name: `Remove ${MEMBER_EMAIL}` }).click();
     // A dismissed confirmation sends nothing: no request is left in flight, and the member stays.
     await adminPage.waitForLoadState('networkidle');
-    expect(await stack.prisma.membership.count({ where: { user: { email: MEMBER_EMAIL } } })).toBe(1);
+    expect(await memberships()).toBe(1);
     expect(await memberRow.count()).toBe(1);
     adminPage.once('dialog', (d) => void d.accept());
     await adminPage.getByRole('button', { name: `Remove ${MEMBER_EMAIL}` }).click();
     await adminPage.getByText('Member removed.').waitFor();
     await expect.poll(() => memberRow.count()).toBe(0);
-    expect(await stack.prisma.membership.count({ where: { user: { email: MEMBER_EMAIL } } })).toBe(0);
+    expect(await memberships()).toBe(0);
     expect(await stack.prisma.auditLog.count({ where: { action: 'member.remove' } })).toBe(1);
     adminPage.once('dialog', (d) => void d.accept());
     await adminPage.getByRole('button', { name: `Remove ${ADMIN_EMAIL}` }).click();
@@ -338,11 +345,16 @@ describe('members', () => {
 describe('accessibility and screenshots', () => {
   const pages = () => [
     ['overview', '/'], ['keys', '/keys'], ['usage', '/usage?range=24h&by=model'], ['billing', '/billing'],
-    ['nodes', '/nodes'], ['node-detail', `/nodes/${nodeId}`], ['admin', '/admin'],
+    ['nodes', '/nodes'], ['node-detail', `/nodes/${nodeId}`], ['admin', '/admin'], ['invitations', '/invitations'],
   ] as const;
 
   it('every page has no serious or critical axe violations and fits the screen, at desktop and mobile widths', async () => {
     const problems: string[] = [];
+    // Nothing a page loads may fail (a missing favicon used to 404 on every page).
+    const failed = (res: Response) => {
+      if (res.status() >= 400) problems.push(`${res.status()} for ${res.url()}`);
+    };
+    adminPage.on('response', failed);
     for (const [name, path] of pages()) {
       for (const [size, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]] as const) {
         await adminPage.setViewportSize(viewport);
@@ -351,11 +363,14 @@ describe('accessibility and screenshots', () => {
         await adminPage.waitForLoadState('networkidle').catch(() => {});
         await adminPage.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
         for (const v of await seriousA11yViolations(adminPage)) problems.push(`${path} (${size}): ${v.impact} ${v.id} — ${v.help} @ ${v.nodes.join(', ')}`);
-        // Responsive: nothing but the scrollable tables may be wider than the screen.
+        // Responsive: the page is never wider than the screen, and every table's buttons, links and
+        // fields are on screen without a sideways scroll.
         const overflow = await adminPage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         if (overflow > 1) problems.push(`${path} (${size}): the page is ${overflow}px wider than the screen`);
+        for (const hidden of await hiddenTableControls(adminPage)) problems.push(`${path} (${size}): ${hidden}`);
       }
     }
+    adminPage.off('response', failed);
     const anon = await browser.newContext({ viewport: DESKTOP });
     const signin = await anon.newPage();
     await signin.goto(`${stack.webUrl}/signin`);

@@ -1,12 +1,17 @@
 import { error, redirect, type RequestEvent } from '@sveltejs/kit';
 import { signSessionToken } from '@cic/core/auth/session-token';
+import { refusalSentence } from '$lib/refusals';
 import { apiUrl, config } from './config';
 
-/** A GraphQL error the API answered with (its extensions.code and message are safe to show). */
+/** A GraphQL error the API answered with; `sentence` is what the page shows for it. */
 export class ApiError extends Error {
   override name = 'ApiError';
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: string, message: string, readonly requestId: string | null = null) {
     super(message);
+  }
+
+  get sentence(): string {
+    return refusalSentence({ code: this.code, message: this.message, requestId: this.requestId });
   }
 }
 
@@ -23,7 +28,7 @@ const SESSION_COOKIES = ['authjs.session-token', '__Secure-authjs.session-token'
 
 interface GraphQLResponse<T> {
   data?: T | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: { message: string; extensions?: { code?: string; requestId?: string } }[];
 }
 
 /** A short-lived token the API accepts as this user (signed with SESSION_TOKEN_SECRET). */
@@ -74,7 +79,7 @@ export async function gql<T>(event: Pick<RequestEvent, 'locals' | 'fetch' | 'url
       for (const name of SESSION_COOKIES) event.cookies.delete(name, { path: '/' });
       redirect(303, `/signin?redirectTo=${encodeURIComponent(event.url.pathname)}`);
     }
-    throw new ApiError(code, first.message);
+    throw new ApiError(code, first.message, first.extensions?.requestId ?? null);
   }
   if (!body.data) throw new ApiUnavailableError(`The API answered ${res.status} without data.`);
   return body.data;
@@ -88,15 +93,15 @@ export async function tryGql<T>(event: Pick<RequestEvent, 'locals' | 'fetch' | '
     if (err instanceof ApiUnavailableError) return { data: null, problem: 'The API is not reachable right now. Check that it is running, then reload this page.' };
     if (err instanceof ApiError) {
       if (err.code === 'FORBIDDEN') error(403, { message: 'This page is for administrators.', hint: 'Ask an owner or a platform admin for access.' });
-      return { data: null, problem: `${err.message} (${err.code})` };
+      return { data: null, problem: err.sentence };
     }
     throw err;
   }
 }
 
-/** For form actions: the API's message for the user, or a generic one when the API is down. */
+/** For form actions: the refusal as a plain sentence, or a generic one when the API is down. */
 export function actionMessage(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
+  if (err instanceof ApiError) return err.sentence;
   if (err instanceof ApiUnavailableError) return 'The API is not reachable right now; nothing was changed. Try again in a moment.';
   throw err;
 }

@@ -50,7 +50,7 @@ export async function viewerContext(event: Pick<RequestEvent, 'locals' | 'fetch'
     viewer = (await gql<{ viewer: Viewer }>(event, VIEWER_QUERY)).viewer;
   } catch (err) {
     if (err instanceof ApiUnavailableError) error(503, { message: 'The API is not reachable, so the dashboard cannot load.', hint: 'Check that the API is running (npm start starts it), then reload.' });
-    if (err instanceof ApiError) error(502, { message: `The API refused to load your account: ${err.message}`, hint: 'Sign out and in again; if it persists, check the API log.' });
+    if (err instanceof ApiError) error(502, { message: `The API refused to load your account. ${err.sentence}`, hint: 'Sign out and in again; if it persists, check the API log.' });
     throw err;
   }
   const membership = currentMembership(viewer, event.cookies);

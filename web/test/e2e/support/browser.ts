@@ -33,3 +33,34 @@ export async function seriousA11yViolations(page: Page): Promise<{ id: string; i
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
 }
+
+/**
+ * Every control in a table (buttons, links, inputs, selects) that a person cannot see and reach as the
+ * page loads: cut off by the screen or by a scrolling ancestor (an unmarked sideways scroll), or covered by
+ * something else. Empty is the goal at every width.
+ */
+export async function hiddenTableControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('table :is(button, a, input:not([type="hidden"]), select)')) {
+      if (!el.checkVisibility()) continue;
+      // Bring it into view vertically only: a sideways scroll is exactly what must not be needed.
+      window.scrollTo(0, window.scrollY + el.getBoundingClientRect().top - window.innerHeight / 2);
+      const r = el.getBoundingClientRect();
+      let left = 0;
+      let right = window.innerWidth;
+      for (let p = el.parentElement; p; p = p.parentElement) {
+        if (getComputedStyle(p).overflowX === 'visible') continue;
+        const box = p.getBoundingClientRect();
+        left = Math.max(left, box.left);
+        right = Math.min(right, box.right);
+      }
+      const name = (el.getAttribute('aria-label') ?? el.textContent ?? el.id).trim().replace(/\s+/g, ' ');
+      const hit = document.elementFromPoint(Math.min(Math.max(r.left + r.width / 2, 0), window.innerWidth - 1), r.top + r.height / 2);
+      if (r.left < left - 1 || r.right > right + 1) problems.push(`${el.tagName.toLowerCase()} "${name}" spans ${Math.round(r.left)}–${Math.round(r.right)}px; visible: ${Math.round(left)}–${Math.round(right)}px`);
+      else if (!hit || !(el === hit || el.contains(hit) || hit.contains(el))) problems.push(`${el.tagName.toLowerCase()} "${name}" is covered by ${hit?.tagName.toLowerCase() ?? 'nothing'}`);
+    }
+    window.scrollTo(0, 0);
+    return problems;
+  });
+}

@@ -44,6 +44,8 @@ export async function startMailbox() {
         });
       }
     },
+    /** How many mails to `to` arrived (and were not taken by magicLink). */
+    received: (to: string) => mails.filter((m) => m.to.includes(to)).length,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

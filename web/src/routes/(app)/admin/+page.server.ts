@@ -6,9 +6,14 @@ import { viewerContext, type ViewerContext } from '$lib/server/viewer';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 interface Member { id: string; role: string; user: { id: string; email: string; name: string | null } }
+/** An invitation not cancelled: PENDING, or DECLINED/EXPIRED (resend reopens those); ACCEPTED ones are members. */
+interface InvitationRow { id: string; email: string; role: string; status: 'PENDING' | 'ACCEPTED' | 'DECLINED' | 'EXPIRED'; createdAt: string; expiresAt: string }
 interface OrgRow { id: string; name: string; slug: string; frozenAt: string | null; billing: { balanceMicros: string } | null }
 interface ModelRow { id: string; name: string; displayName: string | null; enabled: boolean; promptPriceMicros: string; completionPriceMicros: string }
-interface AuditRow { id: string; action: string; actorType: string; actorId: string; targetType: string | null; targetId: string | null; requestId: string | null; createdAt: string }
+interface AuditRow {
+  id: string; action: string; actorType: string; actorId: string; actor: { email: string; name: string | null } | null;
+  targetType: string | null; targetId: string | null; requestId: string | null; createdAt: string;
+}
 
 /** Owners/admins of an organization manage its members; platform admins also see everything else. */
 async function gate(event: RequestEvent, fromParent?: () => Promise<ViewerContext>) {
@@ -19,17 +24,19 @@ async function gate(event: RequestEvent, fromParent?: () => Promise<ViewerContex
 
 export const load: PageServerLoad = async (event) => {
   const { viewer, organization } = await gate(event, event.parent);
-  const filters = { action: event.url.searchParams.get('action') || null, actorId: event.url.searchParams.get('actor') || null };
-  const members = organization
-    ? await tryGql<{ organization: { members: Member[] } | null }>(event, 'query Members($id: ID!) { organization(id: $id) { members { id role user { id email name } } } }', { id: organization.id })
+  const filters = { action: event.url.searchParams.get('action') || null, person: event.url.searchParams.get('person')?.trim() || null };
+  const people = organization
+    ? await tryGql<{ organization: { members: Member[]; invitations: InvitationRow[] | null } | null }>(event, `
+        query Members($id: ID!) { organization(id: $id) { members { id role user { id email name } } invitations { id email role status createdAt expiresAt } } }
+      `, { id: organization.id })
     : null;
   const audit = await tryGql<{ auditLog: { edges: { node: AuditRow }[] } }>(event, `
-    query Audit($organizationId: ID, $action: String, $actorId: String) {
-      auditLog(first: 100, organizationId: $organizationId, action: $action, actorId: $actorId) {
-        edges { node { id action actorType actorId targetType targetId requestId createdAt } }
+    query Audit($organizationId: ID, $action: String, $actorEmail: String) {
+      auditLog(first: 50, organizationId: $organizationId, action: $action, actorEmail: $actorEmail) {
+        edges { node { id action actorType actorId actor { email name } targetType targetId requestId createdAt } }
       }
     }
-  `, { organizationId: viewer.isPlatformAdmin && event.url.searchParams.get('all') ? null : organization?.id ?? null, ...filters });
+  `, { organizationId: viewer.isPlatformAdmin && event.url.searchParams.get('all') ? null : organization?.id ?? null, action: filters.action, actorEmail: filters.person });
   let platform: { organizations: OrgRow[]; models: ModelRow[] } | null = null;
   let platformProblem: string | null = null;
   if (viewer.isPlatformAdmin) {
@@ -41,11 +48,12 @@ export const load: PageServerLoad = async (event) => {
     platformProblem = res.problem;
   }
   return {
-    members: members?.data?.organization?.members ?? [],
+    members: people?.data?.organization?.members ?? [],
+    invitations: (people?.data?.organization?.invitations ?? []).filter((i) => i.status !== 'ACCEPTED'),
     audit: audit.data?.auditLog.edges.map((e) => e.node) ?? [],
     filters,
     platform,
-    problem: members?.problem ?? audit.problem ?? platformProblem,
+    problem: people?.problem ?? audit.problem ?? platformProblem,
   };
 };
 
@@ -82,17 +90,35 @@ async function run(event: RequestEvent, action: string, query: string, variables
 export const actions: Actions = {
   invite: async (event) => {
     const { viewer, organization } = await gate(event);
+    if (!organization) return fail(400, { action: 'invite', ok: false, message: 'Pick an organization you belong to first; invitations are to an organization.' });
     const form = await event.request.formData();
     const email = String(form.get('email') ?? '').trim();
     if (!email.includes('@')) return fail(400, { action: 'invite', ok: false, message: 'Enter the email address to invite.' });
     let invitation: Invited;
     try {
       invitation = (await gql<{ inviteMember: Invited }>(event, 'mutation Invite($input: InviteMemberInput!) { inviteMember(input: $input) { id email role expiresAt organization { name } } }',
-        { input: { organizationId: organization!.id, email, role: String(form.get('role') ?? 'MEMBER') } })).inviteMember;
+        { input: { organizationId: organization.id, email, role: String(form.get('role') ?? 'MEMBER') } })).inviteMember;
     } catch (err) {
       return fail(400, { action: 'invite', ok: false, message: actionMessage(err) });
     }
     return { action: 'invite', ok: true, message: await mailInvitation(invitation, viewer.name ?? viewer.email) };
+  },
+  resend: async (event) => {
+    const { viewer } = await gate(event);
+    const id = String((await event.request.formData()).get('invitationId') ?? '');
+    let invitation: Invited;
+    try {
+      invitation = (await gql<{ resendInvitation: Invited }>(event, 'mutation ResendInvitation($id: ID!) { resendInvitation(id: $id) { id email role expiresAt organization { name } } }', { id })).resendInvitation;
+    } catch (err) {
+      return fail(400, { action: 'resend', ok: false, message: actionMessage(err) });
+    }
+    return { action: 'resend', ok: true, message: await mailInvitation(invitation, viewer.name ?? viewer.email) };
+  },
+  cancel: async (event) => {
+    await gate(event);
+    const form = await event.request.formData();
+    return run(event, 'cancel', 'mutation CancelInvitation($id: ID!) { cancelInvitation(id: $id) }',
+      { id: String(form.get('invitationId') ?? '') }, `Invitation to ${String(form.get('email') ?? 'them')} cancelled; its link no longer works.`);
   },
   role: async (event) => {
     await gate(event);

@@ -36,6 +36,7 @@ function limit(form: FormData, name: string): number | null | 'invalid' {
 export const actions: Actions = {
   create: async (event) => {
     const { organization } = await viewerContext(event);
+    if (!organization) return fail(400, { action: 'create', message: 'You are not a member of any organization, so there is nowhere to create a key.' });
     const form = await event.request.formData();
     const name = String(form.get('name') ?? '').trim();
     const rpmLimit = limit(form, 'rpmLimit');
@@ -45,7 +46,7 @@ export const actions: Actions = {
     try {
       const data = await gql<{ createApiKey: { secret: string; apiKey: { id: string; name: string } } }>(event, `
         mutation CreateKey($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id name } } }
-      `, { input: { organizationId: organization!.id, name, rpmLimit, tpmLimit } });
+      `, { input: { organizationId: organization.id, name, rpmLimit, tpmLimit } });
       return { action: 'create', created: { name: data.createApiKey.apiKey.name, secret: data.createApiKey.secret } };
     } catch (err) {
       return fail(400, { action: 'create', message: actionMessage(err) });
