@@ -9,7 +9,6 @@ interface Member { id: string; role: string; user: { id: string; email: string; 
 /** An invitation not cancelled: PENDING, or DECLINED/EXPIRED (resend reopens those); ACCEPTED ones are members. */
 interface InvitationRow { id: string; email: string; role: string; status: 'PENDING' | 'ACCEPTED' | 'DECLINED' | 'EXPIRED'; createdAt: string; expiresAt: string }
 interface OrgRow { id: string; name: string; slug: string; frozenAt: string | null; billing: { balanceMicros: string } | null }
-interface ModelRow { id: string; name: string; displayName: string | null; enabled: boolean; promptPriceMicros: string; completionPriceMicros: string }
 interface AuditRow {
   id: string; action: string; actorType: string; actorId: string; actor: { email: string; name: string | null } | null;
   targetType: string | null; targetId: string | null; requestId: string | null; createdAt: string;
@@ -37,12 +36,12 @@ export const load: PageServerLoad = async (event) => {
       }
     }
   `, { organizationId: viewer.isPlatformAdmin && event.url.searchParams.get('all') ? null : organization?.id ?? null, action: filters.action, actorEmail: filters.person });
-  let platform: { organizations: OrgRow[]; models: ModelRow[] } | null = null;
+  let platform: { organizations: OrgRow[]; models: { id: string }[] } | null = null;
   let platformProblem: string | null = null;
   if (viewer.isPlatformAdmin) {
-    const res = await tryGql<{ organizations: { edges: { node: OrgRow }[] }; models: ModelRow[] }>(event, `
+    const res = await tryGql<{ organizations: { edges: { node: OrgRow }[] }; models: { id: string }[] }>(event, `
       query Platform { organizations(first: 100) { edges { node { id name slug frozenAt billing { balanceMicros } } } }
-        models { id name displayName enabled promptPriceMicros completionPriceMicros } }
+        models { id } }
     `);
     platform = res.data ? { organizations: res.data.organizations.edges.map((e) => e.node), models: res.data.models } : null;
     platformProblem = res.problem;
@@ -131,15 +130,6 @@ export const actions: Actions = {
     const form = await event.request.formData();
     return run(event, 'remove', 'mutation RemoveMember($membershipId: ID!) { removeMember(membershipId: $membershipId) }',
       { membershipId: String(form.get('membershipId') ?? '') }, 'Member removed.');
-  },
-  price: async (event) => {
-    await gate(event);
-    const form = await event.request.formData();
-    const prompt = micros(form.get('prompt'));
-    const completion = micros(form.get('completion'));
-    if (!prompt || !completion) return fail(400, { action: 'price', ok: false, message: 'Prices are USD per million tokens, e.g. 0.5.' });
-    return run(event, 'price', 'mutation Price($input: UpdateModelPriceInput!) { updateModelPrice(input: $input) { id } }',
-      { input: { modelId: String(form.get('modelId')), promptPriceMicros: prompt, completionPriceMicros: completion } }, 'Price saved; new requests use it.');
   },
   credit: async (event) => {
     await gate(event);
