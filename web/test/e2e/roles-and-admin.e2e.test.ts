@@ -1,7 +1,7 @@
 import { generateKey } from '@cic/core/api-keys/key-format';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
+import { DESKTOP, hiddenTableControls, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
 import { signedInContext } from './support/signed-in.ts';
 import { ADMIN_EMAIL, startStack, type Stack } from './support/stack.ts';
 
@@ -95,6 +95,11 @@ describe('admin', () => {
     await page.getByText(`Invitation sent to ${invitee}`).waitFor();
     const row = page.locator(`tr[data-invitation-email="${invitee}"]`);
     await expect.poll(() => row.textContent()).toContain('PENDING');
+    // Every table's controls (members, invitations, organizations, prices) are on screen at both widths.
+    for (const viewport of [MOBILE, DESKTOP]) {
+      await page.setViewportSize(viewport);
+      expect(await hiddenTableControls(page), `${viewport.width} px`).toEqual([]);
+    }
     await expect.poll(() => stack.mailbox.received(invitee)).toBe(1);
     await page.getByRole('button', { name: `Resend the invitation to ${invitee}` }).click();
     await expect.poll(() => stack.mailbox.received(invitee)).toBe(2);
