@@ -5,6 +5,7 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../audit/write-audit-log.ts';
 import { writeAuditLog } from '../audit/write-audit-log.ts';
 import { enqueue } from '../jobs/enqueue-job.ts';
+import { modelLaunchDefaults } from '../models/model-launch-defaults.ts';
 import { nodeConfigSchema, nodeLabelSchema } from './node-config.ts';
 import type { NodeSecretBox } from './node-secret.ts';
 import { nodeUrlProblem, type NodeUrlPolicy } from './node-url.ts';
@@ -38,6 +39,12 @@ export interface LaunchNodeOptions {
   urlPolicy?: NodeUrlPolicy;
 }
 
+/** `cic-<model slug>-<8 hex>`: SkyPilot's cluster name rule, recognisable in `sky status`, unique per node. */
+export function nodeClusterName(modelName: string, suffix = randomBytes(4).toString('hex')): string {
+  const slug = modelName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30);
+  return `cic-${slug}-${suffix}`;
+}
+
 /** The key travels in an HTTP header: printable ASCII, no spaces. */
 const API_KEY = /^[\x21-\x7e]{1,512}$/;
 
@@ -62,15 +69,8 @@ export async function launchNode({
   const model = await prisma.servedModel.findUnique({ where: { name: modelName } });
   if (!model) throw new AppError('BAD_REQUEST', `There is no served model "${modelName}".`, { param: 'model' });
   if (!model.enabled) throw new AppError('BAD_REQUEST', `The model "${modelName}" is disabled; enable it before launching nodes for it.`, { param: 'model' });
-  // The model's launch defaults, each replaced by the launch's own setting when it gives one.
-  const defaults = {
-    ...(model.source ? { modelSource: model.source } : {}),
-    ...(model.vllmVersion ? { vllmVersion: model.vllmVersion } : {}),
-    vllmArgs: model.vllmArgs,
-    secretEnvNames: model.secretEnvNames,
-  };
   accelerator ??= model.accelerator;
-  const parsedConfig = launchConfigSchema.safeParse({ ...defaults, ...(config ?? {}) });
+  const parsedConfig = launchConfigSchema.safeParse({ ...modelLaunchDefaults(model), ...(config ?? {}) });
   if (!parsedConfig.success) {
     const issue = parsedConfig.error.issues[0]!;
     throw new AppError('BAD_REQUEST', `Invalid node config: ${issue.path.join('.') || 'config'}: ${issue.message}`, { param: `config.${issue.path.join('.')}` });
@@ -80,11 +80,10 @@ export async function launchNode({
   }
   const urlProblem = parsedConfig.data.baseUrl && nodeUrlProblem(parsedConfig.data.baseUrl, urlPolicy);
   if (urlProblem) throw new AppError('BAD_REQUEST', `Invalid config.baseUrl: ${urlProblem}.`, { param: 'config.baseUrl' });
-  const slug = modelName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30);
   const node = await prisma.$transaction(async (tx) => {
     const created = await tx.node.create({
       data: {
-        provider, modelId: model.id, accelerator, cloud, region, config: parsedConfig.data, launchedById: actor.type === 'USER' ? actor.id : null, clusterName: `cic-${slug}-${randomBytes(4).toString('hex')}`,
+        provider, modelId: model.id, accelerator, cloud, region, config: parsedConfig.data, launchedById: actor.type === 'USER' ? actor.id : null, clusterName: nodeClusterName(modelName),
         apiKeyCiphertext: apiKey === null ? null : nodeSecrets!.seal(apiKey),
       },
     });
