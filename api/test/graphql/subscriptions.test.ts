@@ -193,7 +193,8 @@ describe('usage ticker', () => {
       lazy: true,
       retryAttempts: Infinity,
       retryWait: async () => {},
-      connectionParams: async () => ({ authorization: `Bearer ${await world.token(a.member.id, 1)}` }),
+      // 3 s tokens: the API closes a second before expiry, so each connection lives about 2 s.
+      connectionParams: async () => ({ authorization: `Bearer ${await world.token(a.member.id, 3)}` }),
       on: { closed: (e) => closes.push((e as { code: number }).code) },
     });
     cleanups.push(() => client.dispose());
