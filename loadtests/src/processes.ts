@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort } from '../../scripts/lib/net.mjs';
@@ -71,7 +72,9 @@ export const spawnSimulator = (name: string, args: string[]) => spawnListening(n
 export async function spawnApi(name: string, env: Record<string, string>, extraNodeArgs: string[] = []): Promise<Child & { url: string }> {
   const port = await freePort();
   const nodeArgs = [...extraNodeArgs, ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
-  const child = spawnTs(name, 'api/src/main.ts', [], { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env }, nodeArgs);
+  // Production mode requires a NODE_SECRET_KEY; the benchmarks' nodes (simulators without --api-key) need no key of their own.
+  const nodeSecretKey = randomBytes(32).toString('hex');
+  const child = spawnTs(name, 'api/src/main.ts', [], { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production', NODE_SECRET_KEY: nodeSecretKey, ...env }, nodeArgs);
   child.process.stdout!.resume();
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<never>((_, fail) => child.process.once('exit', (code) => fail(new Error(`${name} exited with ${code} before it was ready`))));
