@@ -1,6 +1,7 @@
 // The Models page (Admin → Models) in Debian's Chromium against the whole stack: a platform admin adds a
-// Hugging Face model limited to an organization, prices it, edits its launch settings and disables it; the API
-// refuses hostile vLLM arguments with its own message; a member gets the 403 page.
+// Hugging Face model limited to an organization (its Overview lists it, another organization's does not),
+// prices it, edits its launch settings and disables it; the API refuses hostile vLLM arguments with its own
+// message; a member gets the 403 page.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESKTOP, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
@@ -63,6 +64,21 @@ describe('Admin → Models', () => {
       source: QWEN, maxModelLen: 32768, promptPriceMicros: 200_000n, completionPriceMicros: 600_000n, accelerator: 'L4:1',
       vllmArgs: ['--enable-auto-tool-choice', '--tool-call-parser', 'hermes'], isPublic: false, access: [{ organizationId: org.id }],
     });
+  });
+
+  it('the Overview lists it, with its prices, for its organization only', async () => {
+    await page.goto(`${stack.webUrl}/`);
+    const listed = page.getByRole('region', { name: 'Models table' });
+    await expect.poll(() => listed.textContent()).toContain(QWEN);
+    expect(await listed.textContent()).toMatch(/32,768 tokens.*\$0\.20.*\$0\.60.*NO NODE/);
+    const outsider = await stack.prisma.user.create({ data: { email: 'outsider@cic.test' } });
+    const org = await stack.prisma.organization.create({ data: { name: 'Outsiders', slug: 'outsiders', billingAccount: { create: {} } } });
+    await stack.prisma.membership.create({ data: { userId: outsider.id, organizationId: org.id, role: 'OWNER' } });
+    const theirs = await (await signedIn(outsider.email)).newPage();
+    await theirs.goto(`${stack.webUrl}/`);
+    await expect.poll(() => theirs.getByRole('region', { name: 'Models table' }).textContent()).toContain('cic/sim-echo-1');
+    expect(await theirs.getByRole('region', { name: 'Models table' }).textContent()).not.toContain(QWEN);
+    await page.goto(`${stack.webUrl}/admin/models`);
   });
 
   it('shows the API\'s refusal of a hostile vLLM argument and creates nothing', async () => {

@@ -8,7 +8,8 @@ interface OverviewData {
     billing: { balanceMicros: string; lowBalanceMicros: string; frozen: boolean } | null;
     usage: { totals: Totals };
   } | null;
-  models: { name: string }[];
+  /** The models this organization may call (public ones and those limited to it), with prices per million tokens. */
+  models: { name: string; displayName: string | null; maxModelLen: number; promptPriceMicros: string; completionPriceMicros: string; available: boolean }[];
 }
 
 const startOfUtcDay = () => {
@@ -26,7 +27,7 @@ export const load: PageServerLoad = async (event) => {
         billing { balanceMicros lowBalanceMicros frozen }
         usage(from: $from, granularity: DAY) { totals { requests promptTokens completionTokens costMicros } }
       }
-      models { name }
+      models { name displayName maxModelLen promptPriceMicros completionPriceMicros available }
     }
   `, { id: organization.id, from: startOfUtcDay() });
   let nodes: { status: string }[] | null = null;
