@@ -24,6 +24,20 @@ export interface BuildWorkersOptions {
 /** Per-queue concurrency: launches wait minutes on sky/vLLM, periodic jobs are short. */
 const CONCURRENCY: Record<string, number> = { [NODE_LIFECYCLE_QUEUE]: 8, [MAINTENANCE_QUEUE]: 3 };
 
+/** How long interrupted handlers get to hand their jobs back before the workers close regardless. */
+const HANDBACK_WAIT_MS = 5_000;
+
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); }),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
 /** Wires the job workers and their /metrics + /healthz server. Returns `{ start, stop }`. */
 export function buildWorkers({ config, log }: BuildWorkersOptions) {
   const prisma = createPrismaClient({ databaseUrl: config.DATABASE_URL, poolSize: 5 });
@@ -38,7 +52,9 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
   const queues = JOB_QUEUES.map((name) => new Queue(name, { connection: redis, prefix: config.BULLMQ_PREFIX }));
   const metrics = createJobsMetrics(registry, () => queues, prisma);
   const lifecycle = queues.find((q) => q.name === NODE_LIFECYCLE_QUEUE)!;
-  const processor = createProcessor({ prisma, redis, bus, config, log, providers, nodeSecrets, metrics, lifecycle });
+  // Aborted by stop() once the grace period has passed: in-flight handlers give their jobs back.
+  const stopping = new AbortController();
+  const processor = createProcessor({ prisma, redis, bus, config, log, providers, nodeSecrets, metrics, lifecycle, stopping: stopping.signal });
   const workers = queues.map((queue) => new Worker(queue.name, processor, {
     connection: redis,
     prefix: config.BULLMQ_PREFIX,
@@ -87,7 +103,7 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
     queues,
     providers,
     /** The handlers' context, for running one handler directly (tests, start-up reconcile). */
-    handlerContext: (signal: AbortSignal) => ({ prisma, redis, bus, config, log, providers, nodeSecrets, metrics, lifecycle, signal }),
+    handlerContext: (signal: AbortSignal) => ({ prisma, redis, bus, config, log, providers, nodeSecrets, metrics, lifecycle, signal, stopping: stopping.signal }),
     async start(): Promise<{ url: string }> {
       await assertNoEviction(redis);
       await upsertSchedulers();
@@ -95,7 +111,7 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
       redis.on('ready', () => void upsertSchedulers().catch((err: unknown) => log.warn({ err }, 'could not restore job schedulers')));
       // Before anything routes to them (and before LOCAL_NODE_AT_BOOT looks): local nodes of a previous
       // worker process are gone. SkyPilot waits for the periodic reconcile: `sky status` can take minutes.
-      await reconcileLocalNodes({ prisma, redis, bus, config, log, providers, nodeSecrets, metrics, lifecycle, signal: AbortSignal.timeout(60_000) })
+      await reconcileLocalNodes({ prisma, redis, bus, config, log, providers, nodeSecrets, metrics, lifecycle, signal: AbortSignal.timeout(60_000), stopping: stopping.signal })
         .catch((err: unknown) => log.warn({ err }, 'start-up reconcile failed'));
       for (const worker of workers) void worker.run();
       if (config.LOCAL_NODE_AT_BOOT) await ensureLocalNode({ prisma, queue: lifecycle, bus, log });
@@ -105,18 +121,17 @@ export function buildWorkers({ config, log }: BuildWorkersOptions) {
       log.info({ url }, 'job workers started');
       return { url };
     },
-    /** Lets in-flight jobs finish for SHUTDOWN_GRACE_SECONDS, then hands the rest back (they stall and are retried elsewhere). */
+    /**
+     * Lets in-flight jobs finish for SHUTDOWN_GRACE_SECONDS, then interrupts them: each is handed back to
+     * the queue as it is (a launch resumes from its node's status on the next worker). A handler that
+     * does not give up within HANDBACK_WAIT_MS is left behind; its job stalls and is retried elsewhere.
+     */
     async stop(): Promise<void> {
-      let timer: NodeJS.Timeout | undefined;
       const graceful = Promise.all(workers.map((w) => w.close()));
-      const timedOut = await Promise.race([
-        graceful.then(() => false),
-        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), config.SHUTDOWN_GRACE_SECONDS * 1000); }),
-      ]);
-      clearTimeout(timer);
-      if (timedOut) {
+      if (!(await settlesWithin(graceful, config.SHUTDOWN_GRACE_SECONDS * 1000))) {
         log.warn('in-flight jobs did not finish within the grace period: handing them back');
-        await Promise.all(workers.map((w) => w.close(true)));
+        stopping.abort(new Error('the worker is stopping'));
+        if (!(await settlesWithin(graceful, HANDBACK_WAIT_MS))) await Promise.all(workers.map((w) => w.close(true)));
       }
       await stopLocalNodes({ prisma, bus, local: providers.local, log }).catch((err: unknown) => log.warn({ err }, 'stopping local nodes failed'));
       await Promise.all(queues.map((q) => q.close()));

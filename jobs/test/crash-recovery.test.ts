@@ -120,6 +120,36 @@ describe('crash recovery', () => {
     }
   });
 
+  it('SIGTERM past the grace period hands the launch back: the node is not failed, and the next worker finishes it at once', async () => {
+    // Locks and stall checks far longer than the test: only a job handed back to the queue is picked up in time.
+    const config = testConfig(db.url, { SHUTDOWN_GRACE_SECONDS: '1', JOBS_LOCK_DURATION_MS: '600000', JOBS_STALLED_INTERVAL_MS: '600000' });
+    sky.control({ launchDelayMs: 60_000 });
+    const worker = await runWorker(config);
+    const queue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }), prefix: config.BULLMQ_PREFIX });
+    const second = startTestWorkers(config);
+    try {
+      const node = await createNode(db.prisma, 'SKYPILOT', { port: sim.port });
+      await enqueue(queue, 'node.launch', { nodeId: node.id });
+      while (!sky.calls().some((a) => a[0] === 'launch' && a[2] === node.clusterName)) await new Promise((r) => setTimeout(r, 50));
+      const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
+      worker.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect((await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } })).status).toBe('PROVISIONING');
+      expect(await queue.getJobCounts('wait', 'active', 'failed')).toEqual({ wait: 1, active: 0, failed: 0 });
+
+      sky.control({});
+      await second.start();
+      expect((await waitForStatus(db.prisma, node.id, ['READY', 'FAILED'])).status).toBe('READY');
+      const messages = (await db.prisma.nodeEvent.findMany({ where: { nodeId: node.id }, orderBy: { createdAt: 'asc' } })).map((e) => e.message);
+      expect(messages).toContain('launch interrupted: the worker is stopping; the next attempt resumes from here');
+      expect(messages).toContain('resuming launch from PROVISIONING (attempt after a failure or worker restart)');
+    } finally {
+      await second.stop();
+      await queue.close();
+      await (queue.opts.connection as Redis).quit();
+    }
+  });
+
   it('workers resume after Redis restarts (same port, data lost): new launches run and health checks come back', async () => {
     const server = await startRedis();
     const config = testConfig(db.url, {}, server.url);

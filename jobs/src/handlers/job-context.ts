@@ -22,6 +22,11 @@ export interface JobContext {
   metrics: JobsMetrics;
   /** The node-lifecycle queue, for handlers that start node jobs (the health check terminating a dead node). */
   lifecycle: Queue;
-  /** Aborts on the job's timeout. */
+  /** Aborts on the job's timeout, and when the worker stops (see `stopping`). */
   signal: AbortSignal;
+  /**
+   * Aborts when the worker stops and its grace period has passed. The job is then handed back to the
+   * queue as it is, so a handler seeing it must not record a failure: the next attempt resumes.
+   */
+  stopping: AbortSignal;
 }

@@ -62,6 +62,10 @@ export async function handleNodeLaunch(ctx: JobContext, { nodeId }: PayloadOf<'n
       await log(`launch stopped: the node is now ${err.from}`);
       return `node moved to ${err.from}`;
     }
+    if (ctx.stopping.aborted) {
+      await log('launch interrupted: the worker is stopping; the next attempt resumes from here');
+      throw err;
+    }
     const message = (err as Error).message;
     const permanent = err instanceof ProviderError || err instanceof InvalidNodeConfigError || ctx.signal.aborted;
     if (!permanent && !finalAttempt) {

@@ -21,6 +21,7 @@ async function drain(ctx: JobContext, { endpointUrl, apiKeyCiphertext }: { endpo
       return;
     }
     if (running === 0) return void (await log('drain: no requests in flight'));
+    if (ctx.stopping.aborted) throw new Error('drain interrupted: the worker is stopping');
     if (Date.now() >= deadline || ctx.signal.aborted) {
       return void (await log(`drain: ${running} request(s) still running after ${ctx.config.DRAIN_TIMEOUT_SECONDS} s; tearing down anyway`));
     }
@@ -58,7 +59,7 @@ export async function handleNodeTerminate(ctx: JobContext, { nodeId }: PayloadOf
       return `node is ${err.from}`;
     }
     const message = (err as Error).message;
-    if (!finalAttempt) {
+    if (!finalAttempt || ctx.stopping.aborted) {
       await log(`teardown attempt failed, will retry: ${message}`);
       throw err;
     }
