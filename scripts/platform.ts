@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   if (boot.createdKey) writeFileSync(keyFile, `${boot.createdKey}\n`, { mode: 0o600 });
   const apiKey = env.BOOTSTRAP_API_KEY ?? boot.createdKey ?? (existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : null);
 
-  await ensureWebBuilt({ log: say });
+  ensureWebBuilt({ log: say, logFile: join(dataDir, 'logs', 'web-build.log') });
 
   const shared: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, HOST: env.HOST, LOG_LEVEL: env.LOG_LEVEL };
   const tsx = ['--import', 'tsx'];

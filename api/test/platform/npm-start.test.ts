@@ -155,6 +155,8 @@ describe('npm start', () => {
     expect((await fetch(`http://127.0.0.1:${ports.WEB_PORT}/`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.JOBS_PORT}/healthz`)).status).toBe(200);
     expect(run.output()).toContain('applied migrations: ');
+    // The dashboard build (when one was needed) keeps its chatter in DATA_DIR/logs/web-build.log.
+    expect(run.output()).not.toMatch(/Circular dependency|vite v\d|transforming/);
     // The simulated node echoes the last user message, streamed through the proxy to the printed key.
     const reply = await streamChat(key!);
     expect(reply.text).toBe('Hello from a fresh clone');
