@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { enqueue } from '@cic/core/jobs/enqueue-job';
 import { transitionNode } from '@cic/core/nodes/node-state-machine';
 import { createTestDatabase, type TestDatabase } from '@cic/db/testing';
@@ -49,6 +50,9 @@ describe('SkyPilot provider through the fake sky CLI', () => {
     const messages = live.events.map((e) => e.message);
     expect(messages).toContain(`✓ Cluster launched: ${node.clusterName}.  View logs: sky logs --provision ${node.clusterName}`);
     expect(messages.join('\n')).not.toContain('hf_secret_value_never_logged');
+    // sky names the task file it got (a temp path on the worker): the events keep only its name.
+    expect(messages).toContain(`Task from YAML spec: ${node.clusterName}.yaml`);
+    expect(JSON.stringify(await events(node.id))).not.toContain(tmpdir());
     const launch = sky.calls().find((argv) => argv[0] === 'launch')!;
     expect(launch.slice(0, 3)).toEqual(['launch', '-c', node.clusterName]);
     expect(launch.slice(3)).toEqual([expect.stringMatching(/\.yaml$/), '-y', '--detach-setup', '--detach-run', '--secret', 'VLLM_API_KEY', '--secret', 'HF_TOKEN']);

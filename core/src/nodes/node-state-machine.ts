@@ -1,5 +1,6 @@
 import type { NodeStatus, PrismaClient } from '@cic/db';
 import type { TopicPublisher } from '../lib/topic-bus.ts';
+import { withoutServerPaths } from './node-event-text.ts';
 
 /**
  * The one node lifecycle, shared by api and jobs:
@@ -41,7 +42,7 @@ export interface TransitionNodeOptions {
   bus: TopicPublisher;
   nodeId: string;
   to: NodeStatus;
-  /** Why (shown in the node's events and statusReason). */
+  /** Why (shown in the node's events and statusReason; server file paths are cut to their last segment). */
   reason?: string;
   /** Extra columns to set in the same update (endpointUrl, readyAt…). */
   data?: { endpointUrl?: string | null; readyAt?: Date | null; terminatedAt?: Date | null };
@@ -52,7 +53,8 @@ export interface TransitionNodeOptions {
  * conditional on the status read (compare-and-set), so two workers racing cannot both apply a
  * transition; the event row is written in the same transaction and published after commit.
  */
-export async function transitionNode({ prisma, bus, nodeId, to, reason, data = {} }: TransitionNodeOptions) {
+export async function transitionNode({ prisma, bus, nodeId, to, reason: rawReason, data = {} }: TransitionNodeOptions) {
+  const reason = rawReason === undefined ? undefined : withoutServerPaths(rawReason);
   const result = await prisma.$transaction(async (tx) => {
     const node = await tx.node.findUnique({ where: { id: nodeId }, include: { model: { select: { name: true } } } });
     if (!node) throw new NodeNotFoundError(nodeId);
@@ -75,8 +77,12 @@ export async function transitionNode({ prisma, bus, nodeId, to, reason, data = {
   return { from: result.from, to };
 }
 
-/** Appends a log line to a node's events and publishes it to `nodeEvents:<nodeId>` subscribers. */
-export async function appendNodeLog({ prisma, bus, nodeId, message, kind = 'LOG' }: { prisma: PrismaClient; bus: TopicPublisher; nodeId: string; message: string; kind?: 'LOG' | 'HEALTH' }) {
+/**
+ * Appends a log line to a node's events and publishes it to `nodeEvents:<nodeId>` subscribers. Server
+ * file paths in it (CLI output, stack traces) are cut to their last segment: the dashboard shows it.
+ */
+export async function appendNodeLog({ prisma, bus, nodeId, message: line, kind = 'LOG' }: { prisma: PrismaClient; bus: TopicPublisher; nodeId: string; message: string; kind?: 'LOG' | 'HEALTH' }) {
+  const message = withoutServerPaths(line);
   const event = await prisma.nodeEvent.create({ data: { nodeId, kind, message } });
   await bus.publish('nodeEvents', {
     id: event.id, nodeId, kind, message, fromStatus: null, toStatus: null, createdAt: event.createdAt.toISOString(),
