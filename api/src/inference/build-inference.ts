@@ -16,6 +16,7 @@ import { renderOpenAiError } from './openai-error.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import { registerChatCompletions } from './routes/chat-completions.ts';
 import { registerCompletions } from './routes/completions.ts';
+import { registerEmbeddings } from './routes/embeddings.ts';
 import { registerModels } from './routes/models.ts';
 import { createUsageRecorder } from './usage-recorder.ts';
 import { createUsageWriter } from './usage-writer.ts';
@@ -65,6 +66,7 @@ export function buildInference({ settings, prisma, redis, bus, keys, registry, l
       const v1 = router.group('/v1', { renderError: renderOpenAiError });
       registerChatCompletions(v1, deps);
       registerCompletions(v1, deps);
+      registerEmbeddings(v1, deps);
       registerModels(v1, deps);
     },
     async start(): Promise<void> {

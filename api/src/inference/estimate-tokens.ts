@@ -1,4 +1,4 @@
-import type { ChatCompletionRequest, CompletionRequest } from './request-schemas.ts';
+import type { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from './request-schemas.ts';
 
 /*
  * Up-front token estimates for the rate limiter and for usage records when vLLM reports none. Without
@@ -32,8 +32,8 @@ export function estimateChatPromptTokens(body: ChatCompletionRequest): number {
   return total;
 }
 
-export function estimateCompletionPromptTokens(body: CompletionRequest): number {
-  const { prompt } = body;
+/** A prompt or an embedding input: text, texts, token ids or lists of token ids. */
+function countInputTokens(prompt: CompletionRequest['prompt']): number {
   if (typeof prompt === 'string') return countTokens(prompt);
   let total = 0;
   for (const item of prompt) {
@@ -43,6 +43,10 @@ export function estimateCompletionPromptTokens(body: CompletionRequest): number 
   }
   return total;
 }
+
+export const estimateCompletionPromptTokens = (body: CompletionRequest): number => countInputTokens(body.prompt);
+
+export const estimateEmbeddingInputTokens = (body: EmbeddingRequest): number => countInputTokens(body.input);
 
 /** Completion tokens the request may generate: its max_tokens (× n), or `fallback` when unbounded. */
 export function maxCompletionTokens(body: { max_tokens?: number | null; max_completion_tokens?: number | null; n?: number | null }, fallback: number): number {

@@ -4,18 +4,23 @@ import { AppError, toAppError } from '@cic/core/errors';
 import { setHeaders } from '../http/respond.ts';
 import type { RequestContext } from '../http/router.ts';
 import { authenticateRequest } from './authenticate-request.ts';
-import { maxCompletionTokens } from './estimate-tokens.ts';
 import type { InferenceDeps } from './inference-deps.ts';
 import { proxyCompletion, type ProxyOutcome } from './proxy-completion.ts';
 import type { RateDecision } from './rate-limiter.ts';
 import { readJsonBody } from './read-json-body.ts';
-import { type ChatCompletionRequest, type CompletionRequest, parseRequest } from './request-schemas.ts';
+import { parseRequest, type ProxiedRequest } from './request-schemas.ts';
+import { withStreamUsage } from './splice-json.ts';
 import { newUsageId, type UsageRecordMessage } from './usage-record.ts';
 
-/** What tells the two completion endpoints apart. */
-export interface CompletionEndpoint<B extends ChatCompletionRequest | CompletionRequest> {
-  path: '/v1/chat/completions' | '/v1/completions';
+/** What tells the proxied endpoints apart. */
+export interface CompletionEndpoint<B extends ProxiedRequest> {
+  path: '/v1/chat/completions' | '/v1/completions' | '/v1/embeddings';
   schema: z.ZodType<B>;
+  /**
+   * Completion tokens the request may generate, reserved against TPM up front (`fallback` when unbounded);
+   * absent for an endpoint that generates none (embeddings: nothing reserved or metered for completion).
+   */
+  maxCompletionTokens?(body: B, fallback: number): number;
   /** Prompt tokens counted up front (rate limit; usage when vLLM reports none). */
   estimatePromptTokens(body: B): number;
 }
@@ -42,11 +47,11 @@ export interface MeteredCompletion {
 }
 
 /**
- * POST /v1/chat/completions and /v1/completions: authenticate, validate, take the rate limit, check
- * credits, proxy. Never throws: a refusal before the limiter admitted the request comes back unmetered,
+ * POST /v1/chat/completions, /v1/completions and /v1/embeddings: authenticate, validate, take the rate
+ * limit, check credits, proxy. Never throws: a refusal before the limiter admitted the request comes back unmetered,
  * anything after it with its usage record.
  */
-export async function handleCompletion<B extends ChatCompletionRequest | CompletionRequest>(
+export async function handleCompletion<B extends ProxiedRequest>(
   endpoint: CompletionEndpoint<B>, deps: InferenceDeps, req: IncomingMessage, res: ServerResponse, ctx: RequestContext,
 ): Promise<CompletionOutcome> {
   const started = performance.now();
@@ -61,7 +66,7 @@ export async function handleCompletion<B extends ChatCompletionRequest | Complet
     // Metrics label: only names of served models, so arbitrary input cannot grow the series.
     const known = registry.model(body.model) !== undefined || registry.nodesFor(body.model).length > 0;
     if (known) modelLabel = body.model;
-    const reserved = promptEstimate + maxCompletionTokens(body, settings.INFERENCE_DEFAULT_MAX_TOKENS);
+    const reserved = promptEstimate + (endpoint.maxCompletionTokens?.(body, settings.INFERENCE_DEFAULT_MAX_TOKENS) ?? 0);
 
     const limits = key.limits;
     // More than a whole minute's tokens can never be admitted: a 429 with Retry-After would make SDKs retry forever.
@@ -102,9 +107,12 @@ export async function handleCompletion<B extends ChatCompletionRequest | Complet
     const meter = (proxied: ProxyOutcome, failedOpen: boolean): MeteredCompletion => {
       const ended = performance.now();
       const u = proxied.usage;
-      const estimated = u?.prompt_tokens === undefined || u.completion_tokens === undefined;
+      // An embedding's usage has no completion_tokens: there are none.
+      const generates = endpoint.maxCompletionTokens !== undefined;
+      const reportedCompletion = generates ? u?.completion_tokens : u && 0;
+      const estimated = u?.prompt_tokens === undefined || reportedCompletion === undefined;
       const promptTokens = u?.prompt_tokens ?? (proxied.promptProcessed ? promptEstimate : 0);
-      const completionTokens = u?.completion_tokens ?? proxied.tokenEvents;
+      const completionTokens = reportedCompletion ?? (generates ? proxied.tokenEvents : 0);
       const record: UsageRecordMessage = {
         id: newUsageId(),
         requestId: ctx.requestId,
@@ -143,10 +151,8 @@ export async function handleCompletion<B extends ChatCompletionRequest | Complet
       }
       await deps.creditGate.assertCanSpend(key.organizationId);
       const stream = body.stream === true;
-      // Re-serialised only to add stream_options, and safely: readJsonBody bounded the nesting depth.
-      const upstreamBody = stream
-        ? JSON.stringify({ ...(value as object), stream_options: { ...body.stream_options, include_usage: true } })
-        : raw;
+      // The client's bytes, with only stream_options.include_usage set when streaming (never re-serialised).
+      const upstreamBody = stream ? withStreamUsage(raw) : raw;
       proxied = await proxyCompletion({ deps, res, ctx, model: body.model, path: endpoint.path, body: upstreamBody, stream, stripUsage: stream && body.stream_options?.include_usage !== true, admit, signal });
     } catch (err) {
       const appError = toAppError(err);

@@ -33,13 +33,29 @@ export const chatCompletionRequest = z.looseObject({
   max_completion_tokens: maxTokens,
 });
 
+/** Token ids: what a prompt or an embedding input may be instead of text. */
+const tokenIds = z.array(z.number().int()).min(1);
+
 export const completionRequest = z.looseObject({
   ...common,
-  prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number().int()).min(1), z.array(z.array(z.number().int()).min(1)).min(1)]),
+  prompt: z.union([z.string(), z.array(z.string()).min(1), tokenIds, z.array(tokenIds).min(1)]),
+});
+
+/** OpenAI refuses empty input ("'$.input' is invalid"); vLLM would embed it. One empty string in a list too. */
+export const embeddingRequest = z.looseObject({
+  model: common.model,
+  input: z.union([z.string().min(1), z.array(z.string().min(1)).min(1), tokenIds, z.array(tokenIds).min(1)]),
+  encoding_format: z.enum(['float', 'base64']).nullish(),
+  dimensions: z.number().int().min(1).nullish(),
+  // Embeddings are never streamed: refused here rather than relayed as an event stream vLLM does not send.
+  stream: z.literal(false).nullish(),
 });
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;
 export type CompletionRequest = z.infer<typeof completionRequest>;
+export type EmbeddingRequest = z.infer<typeof embeddingRequest>;
+/** Any body the proxy forwards. */
+export type ProxiedRequest = ChatCompletionRequest | CompletionRequest | EmbeddingRequest;
 
 /** The JSON type of a value in OpenAI's words ("a string", "an integer"…). */
 function jsonTypeOf(value: unknown): string {

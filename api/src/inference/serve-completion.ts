@@ -1,7 +1,7 @@
 import type { Handler } from '../http/router.ts';
 import { type CompletionEndpoint, type CompletionOutcome, handleCompletion } from './handle-completion.ts';
 import type { InferenceDeps } from './inference-deps.ts';
-import type { ChatCompletionRequest, CompletionRequest } from './request-schemas.ts';
+import type { ProxiedRequest } from './request-schemas.ts';
 
 /** Counts the request and queues its usage record, both from its outcome. */
 function recordOutcome({ metrics, usage }: InferenceDeps, outcome: CompletionOutcome): void {
@@ -18,10 +18,10 @@ function recordOutcome({ metrics, usage }: InferenceDeps, outcome: CompletionOut
 }
 
 /**
- * The route handler of a completion endpoint: handles the request, records what its outcome says, then
+ * The route handler of a proxied endpoint (completions, embeddings): handles the request, records what its outcome says, then
  * hands an unanswered error to the router, which answers it in the /v1 group's shape (OpenAI's).
  */
-export function serveCompletion<B extends ChatCompletionRequest | CompletionRequest>(endpoint: CompletionEndpoint<B>, deps: InferenceDeps): Handler {
+export function serveCompletion<B extends ProxiedRequest>(endpoint: CompletionEndpoint<B>, deps: InferenceDeps): Handler {
   return async (req, res, ctx) => {
     const outcome = await handleCompletion(endpoint, deps, req, res, ctx);
     recordOutcome(deps, outcome);

@@ -1,7 +1,7 @@
 import type { RouteGroup } from '../../http/router.ts';
-import { estimateChatPromptTokens } from '../estimate-tokens.ts';
+import { estimateChatPromptTokens, maxCompletionTokens } from '../estimate-tokens.ts';
 import type { InferenceDeps } from '../inference-deps.ts';
-import { chatCompletionRequest } from '../request-schemas.ts';
+import { chatCompletionRequest, type ChatCompletionRequest } from '../request-schemas.ts';
 import { serveCompletion } from '../serve-completion.ts';
 
 /**
@@ -10,5 +10,5 @@ import { serveCompletion } from '../serve-completion.ts';
  * relayed unchanged (but for the usage chunk the proxy asked for on the client's behalf).
  */
 export function registerChatCompletions(v1: RouteGroup, deps: InferenceDeps): void {
-  v1.on('POST', '/v1/chat/completions', serveCompletion({ path: '/v1/chat/completions', schema: chatCompletionRequest, estimatePromptTokens: estimateChatPromptTokens }, deps));
+  v1.on('POST', '/v1/chat/completions', serveCompletion<ChatCompletionRequest>({ path: '/v1/chat/completions', maxCompletionTokens, schema: chatCompletionRequest, estimatePromptTokens: estimateChatPromptTokens }, deps));
 }

@@ -1,7 +1,7 @@
 import type { RouteGroup } from '../../http/router.ts';
-import { estimateCompletionPromptTokens } from '../estimate-tokens.ts';
+import { estimateCompletionPromptTokens, maxCompletionTokens } from '../estimate-tokens.ts';
 import type { InferenceDeps } from '../inference-deps.ts';
-import { completionRequest } from '../request-schemas.ts';
+import { completionRequest, type CompletionRequest } from '../request-schemas.ts';
 import { serveCompletion } from '../serve-completion.ts';
 
 /**
@@ -9,5 +9,5 @@ import { serveCompletion } from '../serve-completion.ts';
  * like chat completions. Request: {@link completionRequest}; response: vLLM's, relayed unchanged.
  */
 export function registerCompletions(v1: RouteGroup, deps: InferenceDeps): void {
-  v1.on('POST', '/v1/completions', serveCompletion({ path: '/v1/completions', schema: completionRequest, estimatePromptTokens: estimateCompletionPromptTokens }, deps));
+  v1.on('POST', '/v1/completions', serveCompletion<CompletionRequest>({ path: '/v1/completions', maxCompletionTokens, schema: completionRequest, estimatePromptTokens: estimateCompletionPromptTokens }, deps));
 }
