@@ -83,7 +83,7 @@ export class Router {
       }
     }
     if (template === undefined) return { route: 'unmatched', handler: undefined, allowed: [], renderError };
-    const allowed = this.#routes.filter((r) => pathMatches(r.path, path)).map((r) => r.method);
+    const allowed = [...new Set(this.#routes.filter((r) => pathMatches(r.path, path)).map((r) => r.method))];
     return { route: template, handler: undefined, allowed, renderError };
   }
 }
