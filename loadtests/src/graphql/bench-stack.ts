@@ -64,6 +64,8 @@ async function start(stops: (() => Promise<void>)[], stopAll: () => Promise<void
     // One bench token stands for 1,000 dashboards: lift the per-user caps and budget meant for one person.
     GRAPHQL_MAX_SUBSCRIPTIONS_PER_VIEWER: '1000000', GRAPHQL_MAX_SUBSCRIPTIONS_PER_ORGANIZATION: '1000000',
     GRAPHQL_RATE_LIMIT_POINTS_PER_MINUTE: '1000000000',
+    // …and one loopback address for 1,000 browsers: lift the per-address connection cap (256) too.
+    HTTP_MAX_CONNECTIONS_PER_CLIENT: '100000',
   }, MEASURED);
   stops.push(() => api.stop());
   const cic: FanoutServer = {

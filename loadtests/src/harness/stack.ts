@@ -74,6 +74,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       DATABASE_URL: stores.databaseUrl,
       REDIS_URL: stores.redisUrl,
       SESSION_TOKEN_SECRET: 'load-test-session-secret-0123456789abcdef',
+      // Every connection comes from the balancer's address, as behind a real load balancer (docs/security.md).
+      HTTP_MAX_CONNECTIONS_PER_CLIENT: '100000',
       ...options.apiEnv,
     }));
   }
