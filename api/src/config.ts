@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { boolVar, logLevelVar, parseEnv, portVar, urlVar } from '@cic/core/lib/env';
 import type { PlatformRateLimits } from '@cic/core/api-keys/rate-limit-ceilings';
@@ -77,6 +79,15 @@ export const apiEnvSchema = z.object({
   USAGE_WRITER_ENABLED: boolVar(true),
   /** Usage records inserted per batch. */
   USAGE_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+  // Durability of usage (docs/operations.md#durability).
+  /** Directory of the spool file that takes usage records when neither Redis nor Postgres does; replayed into Postgres at start. One API process per directory. */
+  USAGE_SPOOL_DIR: z.string().min(1).default(join(tmpdir(), 'cic-usage-spool')),
+  /** Milliseconds an API instance counts as alive after its last heartbeat; then another instance meters its unfinished requests as PARTIAL. */
+  ADMISSION_LIVENESS_TTL_MS: z.coerce.number().int().min(300).default(15_000),
+  /** Period of the heartbeat and of the checkpoints of relayed tokens, in milliseconds; at most a third of ADMISSION_LIVENESS_TTL_MS. */
+  ADMISSION_CHECKPOINT_MS: z.coerce.number().int().min(50).default(1_000),
+  /** How often each API instance looks for dead instances' unfinished requests, in milliseconds. */
+  ADMISSION_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
   // Billing: see docs/billing.md. Without STRIPE_SECRET_KEY billing runs in "manual" mode (admins grant credits).
   /** Stripe secret key (sk_live_… / sk_test_…); unset = manual mode. */
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
@@ -139,6 +150,8 @@ export const apiEnvSchema = z.object({
   BULLMQ_PREFIX: z.string().min(1).default('bull'),
 }).refine((c) => c.CHECKOUT_MIN_CENTS <= c.CHECKOUT_MAX_CENTS, {
   path: ['CHECKOUT_MAX_CENTS'], message: 'must be at least CHECKOUT_MIN_CENTS',
+}).refine((c) => c.ADMISSION_CHECKPOINT_MS * 3 <= c.ADMISSION_LIVENESS_TTL_MS, {
+  path: ['ADMISSION_CHECKPOINT_MS'], message: 'must be at most a third of ADMISSION_LIVENESS_TTL_MS',
 }).refine((c) => c.RATE_LIMIT_DEFAULT_RPM <= c.RATE_LIMIT_MAX_RPM, {
   path: ['RATE_LIMIT_MAX_RPM'], message: 'must be at least RATE_LIMIT_DEFAULT_RPM',
 }).refine((c) => c.RATE_LIMIT_DEFAULT_TPM <= c.RATE_LIMIT_MAX_TPM, {

@@ -8,6 +8,8 @@ import type { Logger } from '@cic/core/logger';
 import { nodeSecretBoxOf } from '@cic/core/nodes/node-secret';
 import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import { allowAllCreditGate, type CreditGate } from '@cic/core/billing/credit-gate';
+import { createAdmissionJournal } from './admission-journal.ts';
+import { createAdmissionRecovery } from './admission-recovery.ts';
 import type { InferenceDeps } from './inference-deps.ts';
 import { createInferenceMetrics } from './inference-metrics.ts';
 import type { InferenceSettings } from './inference-settings.ts';
@@ -19,6 +21,7 @@ import { registerCompletions } from './routes/completions.ts';
 import { registerEmbeddings } from './routes/embeddings.ts';
 import { registerModels } from './routes/models.ts';
 import { createUsageRecorder } from './usage-recorder.ts';
+import { createUsageSpool } from './usage-spool.ts';
 import { createUsageWriter } from './usage-writer.ts';
 
 export interface BuildInferenceOptions {
@@ -52,11 +55,14 @@ export function buildInference({ settings, prisma, redis, bus, keys, registry, l
     prisma, bus, log, metrics, nodeSecrets: nodeSecretBoxOf(settings), refreshMs: settings.INFERENCE_NODE_REFRESH_MS, connectTimeoutMs: settings.INFERENCE_CONNECT_TIMEOUT_MS,
     connections: settings.INFERENCE_UPSTREAM_CONNECTIONS, failureThreshold: settings.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: settings.CIRCUIT_COOLDOWN_MS,
   });
-  const usage = createUsageRecorder({ redis: fast, prisma, streamKey, rateLimiter, metrics, log });
+  const admissions = createAdmissionJournal({ redis: fast, prefix, log, livenessTtlMs: settings.ADMISSION_LIVENESS_TTL_MS, checkpointIntervalMs: settings.ADMISSION_CHECKPOINT_MS });
+  const spool = createUsageSpool({ dir: settings.USAGE_SPOOL_DIR, prisma, log, metrics });
+  const usage = createUsageRecorder({ redis: fast, prisma, streamKey, rateLimiter, journal: admissions, spool, metrics, log });
+  const recovery = createAdmissionRecovery({ redis, prefix, journal: admissions, usage, metrics, log, intervalMs: settings.ADMISSION_RECOVERY_INTERVAL_MS });
   const writer = settings.USAGE_WRITER_ENABLED
     ? createUsageWriter({ prisma, reader: duplicateRedis(redis, log), redis, bus, streamKey, log, metrics, batchSize: settings.USAGE_WRITER_BATCH_SIZE })
     : null;
-  const deps: InferenceDeps = { settings, keys, registry: nodes, rateLimiter, creditGate, usage, metrics };
+  const deps: InferenceDeps = { settings, keys, registry: nodes, rateLimiter, admissions, creditGate, usage, metrics };
 
   return {
     metrics,
@@ -72,10 +78,16 @@ export function buildInference({ settings, prisma, redis, bus, keys, registry, l
     async start(): Promise<void> {
       await nodes.start();
       writer?.start();
+      admissions.start();
+      spool.start();
+      recovery.start();
     },
     /** Call after the HTTP server closed: in-flight requests have recorded their usage by then. */
     async stop(): Promise<void> {
+      await recovery.stop();
       await usage.drain();
+      await admissions.stop();
+      await spool.stop();
       await writer?.stop();
       await nodes.stop();
       fast.disconnect();

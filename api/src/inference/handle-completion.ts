@@ -76,7 +76,12 @@ export async function handleCompletion<B extends ProxiedRequest>(
         param, detail: 'invalid_value',
       });
     }
-    const admission = deps.rateLimiter.acquire(key.id, limits, reserved);
+    // The record's id is made now: the limiter's script journals the admission under it (admission-journal.ts).
+    const usageId = newUsageId();
+    const { decision: admission, progress } = deps.admissions.acquire(deps.rateLimiter, key.id, limits, reserved, {
+      id: usageId, requestId: ctx.requestId, organizationId: key.organizationId, apiKeyId: key.id, modelName: body.model, endpoint: endpoint.path,
+      stream: body.stream === true, promptTokens: promptEstimate, startedAt: startedAt.toISOString(),
+    });
     // A key far from its limits is dispatched while the limiter answers; the answer is awaited before the
     // first byte goes back to the client (and a refusal aborts the upstream call). Others wait here.
     const speculate = deps.rateLimiter.likelyAllows(key.id, limits, reserved);
@@ -114,7 +119,7 @@ export async function handleCompletion<B extends ProxiedRequest>(
       const promptTokens = u?.prompt_tokens ?? (proxied.promptProcessed ? promptEstimate : 0);
       const completionTokens = reportedCompletion ?? (generates ? proxied.tokenEvents : 0);
       const record: UsageRecordMessage = {
-        id: newUsageId(),
+        id: usageId,
         requestId: ctx.requestId,
         organizationId: key.organizationId,
         apiKeyId: key.id,
@@ -153,7 +158,7 @@ export async function handleCompletion<B extends ProxiedRequest>(
       const stream = body.stream === true;
       // The client's bytes, with only stream_options.include_usage set when streaming (never re-serialised).
       const upstreamBody = stream ? withStreamUsage(raw) : raw;
-      proxied = await proxyCompletion({ deps, res, ctx, model: body.model, path: endpoint.path, body: upstreamBody, stream, stripUsage: stream && body.stream_options?.include_usage !== true, admit, signal });
+      proxied = await proxyCompletion({ deps, res, ctx, model: body.model, path: endpoint.path, body: upstreamBody, stream, stripUsage: stream && body.stream_options?.include_usage !== true, admit, signal, progress });
     } catch (err) {
       const appError = toAppError(err);
       // A refusal by the limiter is not metered; any other error is, once the request is known admitted.

@@ -1,3 +1,4 @@
+import type { AdmissionJournal } from './admission-journal.ts';
 import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import type { CreditGate } from '@cic/core/billing/credit-gate';
 import type { InferenceMetrics } from './inference-metrics.ts';
@@ -12,6 +13,8 @@ export interface InferenceDeps {
   keys: KeyAuthenticator;
   registry: NodeRegistry;
   rateLimiter: RateLimiter;
+  /** Journals each admission (in the limiter's script) until its usage record is queued. */
+  admissions: AdmissionJournal;
   creditGate: CreditGate;
   usage: UsageRecorder;
   metrics: InferenceMetrics;

@@ -16,6 +16,8 @@ export function createInferenceMetrics(registry: Registry) {
     rateLimitFailOpen: new Counter({ name: 'cic_ratelimit_failopen_total', help: 'Requests let through because Redis could not answer the rate limiter.', registers }),
     usageWritten: new Counter({ name: 'cic_usage_records_written_total', help: 'Usage records inserted by the usage writer.', registers }),
     usageWriteErrors: new Counter({ name: 'cic_usage_write_errors_total', help: 'Usage writer failures, by stage (enqueue, insert, dropped).', labelNames: ['stage'] as const, registers }),
+    usageSpooled: new Counter({ name: 'cic_usage_records_spooled_total', help: 'Usage records written to the local spool file because neither Redis nor Postgres took them.', registers }),
+    admissionsRecovered: new Counter({ name: 'cic_usage_admissions_recovered_total', help: 'Requests of dead API instances metered by this instance as PARTIAL from their admission entries.', registers }),
     usageWriteLag: new Histogram({ name: 'cic_usage_write_lag_seconds', help: 'Time from the end of a request to its usage record being committed.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers }),
   };
 }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { UsageOutcome } from '@cic/db';
 import { AppError } from '@cic/core/errors';
+import type { AdmissionProgress } from './admission-journal.ts';
 import type { RequestContext } from '../http/router.ts';
 import { countTokens } from './estimate-tokens.ts';
 import { callUpstream, ClientGoneError, upstreamReason, type UpstreamResponse } from './call-upstream.ts';
@@ -41,6 +42,8 @@ export interface ProxyCompletionOptions {
   admit: () => Promise<unknown>;
   /** Aborts the upstream call: the client left, or the limiter refused a request dispatched early. */
   signal: AbortSignal;
+  /** The node and the tokens relayed so far, for the admission journal's checkpoints. */
+  progress?: AdmissionProgress;
 }
 
 const outcomeOf = (o: Partial<ProxyOutcome> & Pick<ProxyOutcome, 'status' | 'outcome'>): ProxyOutcome => ({
@@ -100,6 +103,7 @@ async function relayAnswer(o: ProxyCompletionOptions, { lease, response }: Upstr
     lease.release('neutral');
     throw err;
   }
+  if (o.progress) o.progress.nodeId = node.id;
 
   if (response.statusCode !== 200) {
     const text = await response.body.text().catch(() => '');
@@ -141,7 +145,7 @@ async function relayAnswer(o: ProxyCompletionOptions, { lease, response }: Upstr
 
   // The headers leave with the first chunk: one write (and one packet) fewer per request.
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-  const result = await relayStream({ res, upstream: response, stripUsage: o.stripUsage, chat: o.path === '/v1/chat/completions', signal: o.signal });
+  const result = await relayStream({ res, upstream: response, stripUsage: o.stripUsage, chat: o.path === '/v1/chat/completions', signal: o.signal, progress: o.progress });
   const { failure } = result;
   if (failure === 'upstream_stream_cut' || failure === 'upstream_timeout') {
     lease.release('failure');

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Logger } from '@cic/core/logger';
 import type { InferenceMetrics } from './inference-metrics.ts';
 
@@ -7,6 +7,8 @@ import type { InferenceMetrics } from './inference-metrics.ts';
  * for tokens. One script checks both counters and takes both in a single atomic step, so any number of
  * API instances sharing Redis together admit the limit. A request's token cost is its prompt estimate
  * plus its max_tokens; once the answer's real usage is known the difference is given back (or taken).
+ * When it admits, the same script stores the request's admission entry (KEYS[3], field ARGV[5]) so that a
+ * request admitted is always journaled (admission-journal.ts); the keys must live on one Redis, not a cluster.
  */
 const ACQUIRE = `
 local window = tonumber(ARGV[4])
@@ -22,6 +24,7 @@ r = redis.call('INCR', KEYS[1])
 if r == 1 then redis.call('PEXPIRE', KEYS[1], window) end
 t = redis.call('INCRBY', KEYS[2], ARGV[3])
 if t == tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], window) end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], ARGV[5], ARGV[6]) end
 return {1, 0, r, t, rttl, tttl}`;
 
 /** Adjusts the token counter of a live window only: an expired one must not come back without a TTL. */
@@ -34,7 +37,7 @@ return t`;
 const WINDOW_MS = 60_000;
 
 type ScriptRedis = Redis & {
-  cicRateAcquire(rk: string, tk: string, rpm: number, tpm: number, cost: number, windowMs: number): Promise<number[]>;
+  cicRateAcquire(rk: string, tk: string, jk: string, rpm: number, tpm: number, cost: number, windowMs: number, jf: string, jv: string): Promise<number[]>;
   cicRateAdjust(tk: string, delta: number): Promise<number>;
 };
 
@@ -63,7 +66,7 @@ const MAX_HINTS = 10_000;
 
 export function createRateLimiter({ redis, prefix, log, metrics }: RateLimiterOptions) {
   const scripts = redis as ScriptRedis;
-  redis.defineCommand('cicRateAcquire', { numberOfKeys: 2, lua: ACQUIRE });
+  redis.defineCommand('cicRateAcquire', { numberOfKeys: 3, lua: ACQUIRE });
   redis.defineCommand('cicRateAdjust', { numberOfKeys: 1, lua: ADJUST });
   const keysOf = (keyId: string) => [`${prefix}rl:{${keyId}}:r`, `${prefix}rl:{${keyId}}:t`] as const;
   let lastFailOpenLog = 0;
@@ -83,14 +86,14 @@ export function createRateLimiter({ redis, prefix, log, metrics }: RateLimiterOp
   }
 
   return {
-    /** Takes one request and `tokens` tokens from the key's windows, or says why not. */
-    async acquire(keyId: string, limits: { rpm: number; tpm: number }, tokens: number): Promise<RateDecision> {
+    /** Takes one request and `tokens` tokens from the key's windows, or says why not; when admitted, stores `journal`'s field. */
+    async acquire(keyId: string, limits: { rpm: number; tpm: number }, tokens: number, journal?: { key: string; field: string; value: string }): Promise<RateDecision> {
       const [rk, tk] = keysOf(keyId);
       try {
         // A disconnected client would queue the call until reconnect: answer at once instead.
         if (redis.status !== 'ready') throw new Error(`redis is ${redis.status}`);
         // A hung Redis is cut off by the connection's commandTimeout (RATE_LIMIT_TIMEOUT_MS).
-        const out = await scripts.cicRateAcquire(rk, tk, limits.rpm, limits.tpm, tokens, WINDOW_MS);
+        const out = await scripts.cicRateAcquire(rk, tk, journal?.key ?? tk, limits.rpm, limits.tpm, tokens, WINDOW_MS, journal?.field ?? '', journal?.value ?? '');
         const [allowed, kind, r, t, rttl, tttl] = out as [number, number, number, number, number, number];
         const refusedBy = kind === 1 ? 'requests' : kind === 2 ? 'tokens' : null;
         if (refusedBy) metrics.rateLimitRejections.inc({ kind: refusedBy });
@@ -125,7 +128,7 @@ export function createRateLimiter({ redis, prefix, log, metrics }: RateLimiterOp
       return hint.requests > Math.max(8, limits.rpm * 0.1) && hint.tokens > 4 * tokens + limits.tpm * 0.1;
     },
     /** Queues the correction of a request's token estimate on a pipeline (sent with the usage record). */
-    adjust(pipeline: ReturnType<Redis['pipeline']>, keyId: string, delta: number): void {
+    adjust(pipeline: ChainableCommander, keyId: string, delta: number): void {
       if (delta === 0) return;
       (pipeline as unknown as { cicRateAdjust(k: string, d: number): void }).cicRateAdjust(keysOf(keyId)[1], delta);
     },

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { AdmissionProgress } from './admission-journal.ts';
 import { upstreamReason } from './call-upstream.ts';
 import { SseRelay, type UpstreamUsage } from './sse-relay.ts';
 import { ServerShutdown } from '../http/server-shutdown.ts';
@@ -26,7 +27,11 @@ function errorEvent(code: string, message: string): string {
  * If the upstream breaks off (connection cut, idle timeout, no `[DONE]`) the client gets an OpenAI-style
  * error event and the stream ends: a truncated answer never looks complete.
  */
-export async function relayStream(opts: { res: ServerResponse; upstream: Dispatcher.ResponseData; stripUsage: boolean; chat: boolean; signal: AbortSignal }): Promise<StreamResult> {
+export async function relayStream(opts: {
+  res: ServerResponse; upstream: Dispatcher.ResponseData; stripUsage: boolean; chat: boolean; signal: AbortSignal;
+  /** Where the tokens relayed so far are kept for the admission journal's checkpoints. */
+  progress?: AdmissionProgress;
+}): Promise<StreamResult> {
   const { res, upstream, signal } = opts;
   const relay = new SseRelay({ stripUsageChunk: opts.stripUsage, chat: opts.chat });
   let firstByteAt: number | undefined;
@@ -52,6 +57,7 @@ export async function relayStream(opts: { res: ServerResponse; upstream: Dispatc
     for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
       firstByteAt ??= performance.now();
       const out = relay.push(chunk);
+      if (opts.progress) opts.progress.completionTokens = relay.tokenEvents;
       if (out) await write(out);
     }
     const rest = relay.finish();

@@ -1,45 +1,59 @@
 import type { PrismaClient } from '@cic/db';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@cic/core/logger';
+import type { AdmissionJournal } from './admission-journal.ts';
 import type { InferenceMetrics } from './inference-metrics.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { insertUsageRecords } from './insert-usage-records.ts';
 import type { UsageRecordMessage } from './usage-record.ts';
+import type { UsageSpool } from './usage-spool.ts';
 
 export interface UsageRecorderOptions {
   redis: Redis;
   prisma: PrismaClient;
   streamKey: string;
   rateLimiter: RateLimiter;
+  /** Settled in the same transaction as the record is queued. */
+  journal: AdmissionJournal;
+  /** Takes the records neither Redis nor Postgres took. */
+  spool: UsageSpool;
   metrics: InferenceMetrics;
   log: Logger;
 }
 
 /**
- * Hands a finished request's usage to the usage writer through a Redis stream, in the same pipeline as
- * the rate limiter's token correction: one round trip, off the response path. When Redis cannot take it
- * the record goes straight to Postgres instead (idempotent on its id), so an outage loses nothing.
+ * Hands a finished request's usage to the usage writer through a Redis stream, in one transaction with
+ * the rate limiter's token correction and the settling of its admission entry: one round trip, off the
+ * response path. When Redis cannot take it the record goes straight to Postgres instead (idempotent on its
+ * id), and when Postgres cannot either, to the local spool file, replayed later: an outage loses nothing.
  */
-export function createUsageRecorder({ redis, prisma, streamKey, rateLimiter, metrics, log }: UsageRecorderOptions) {
+export function createUsageRecorder({ redis, prisma, streamKey, rateLimiter, journal, spool, metrics, log }: UsageRecorderOptions) {
   const pending = new Set<Promise<void>>();
 
   async function insertDirectly(record: UsageRecordMessage, reason: string): Promise<void> {
     try {
       metrics.usageWritten.inc(await insertUsageRecords(prisma, [record]));
     } catch (err) {
-      metrics.usageWriteErrors.inc({ stage: 'dropped' });
-      log.error({ err, record, reason }, 'usage record lost: neither Redis nor Postgres took it');
+      try {
+        await spool.append(record);
+        log.warn({ err: (err as Error).message, recordId: record.id, reason }, 'usage record spooled to disk: neither Redis nor Postgres took it');
+      } catch (spoolErr) {
+        metrics.usageWriteErrors.inc({ stage: 'dropped' });
+        log.error({ err, spoolErr, record, reason }, 'usage record lost: neither Redis, Postgres nor the spool file took it');
+      }
     }
   }
 
   async function send(record: UsageRecordMessage, tokenCorrection: { keyId: string; delta: number } | null): Promise<void> {
     if (redis.status !== 'ready') return insertDirectly(record, `redis ${redis.status}`);
     try {
-      const pipeline = redis.pipeline();
-      if (tokenCorrection) rateLimiter.adjust(pipeline, tokenCorrection.keyId, tokenCorrection.delta);
-      pipeline.xadd(streamKey, '*', 'r', JSON.stringify(record));
-      const results = (await pipeline.exec()) ?? [];
-      const xaddError = results[results.length - 1]?.[0];
+      // A transaction: the record is queued if and only if its admission entry is settled.
+      const transaction = redis.multi();
+      if (tokenCorrection) rateLimiter.adjust(transaction, tokenCorrection.keyId, tokenCorrection.delta);
+      transaction.xadd(streamKey, '*', 'r', JSON.stringify(record));
+      journal.settle(transaction, record.id);
+      const results = (await transaction.exec()) ?? [];
+      const xaddError = results[results.length - 2]?.[0];
       if (xaddError) throw xaddError;
     } catch (err) {
       metrics.usageWriteErrors.inc({ stage: 'enqueue' });
@@ -53,7 +67,7 @@ export function createUsageRecorder({ redis, prisma, streamKey, rateLimiter, met
       const p = send(record, tokenCorrection).finally(() => pending.delete(p));
       pending.add(p);
     },
-    /** Waits until every queued record reached Redis (or Postgres): call before shutting down. */
+    /** Waits until every queued record reached Redis (or Postgres, or the spool): call before shutting down. */
     async drain(): Promise<void> {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },

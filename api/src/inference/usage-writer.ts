@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { TopicPublisher } from '@cic/core/lib/topic-bus';
 import type { Logger } from '@cic/core/logger';
 import type { InferenceMetrics } from './inference-metrics.ts';
-import { insertUsageRecords } from './insert-usage-records.ts';
+import { insertUsageBatch } from './insert-usage-batch.ts';
 import type { UsageRecordMessage } from './usage-record.ts';
 
 export interface UsageWriterOptions {
@@ -36,12 +36,6 @@ export interface UsageWriterOptions {
 type Entry = [id: string, fields: string[]];
 
 const GROUP = 'usage-writer';
-
-/** Postgres 23503 (through Prisma's raw-query error, P2010, or its own P2003). */
-const isForeignKeyViolation = (err: unknown): boolean => {
-  const e = err as { code?: string; message?: string; meta?: { code?: string } };
-  return e.code === 'P2003' || e.meta?.code === '23503' || /23503|foreign key/i.test(e.message ?? '');
-};
 
 /**
  * Drains the usage stream into `usage_records`: a consumer group (so several API instances share the work),
@@ -86,7 +80,7 @@ export function createUsageWriter({ prisma, reader, redis, bus, streamKey, log, 
         log.error({ fields }, 'usage writer: unreadable stream entry dropped');
       }
     }
-    await insert(messages);
+    await insertUsageBatch(prisma, messages, { metrics, log });
     const ids = entries.map(([id]) => id);
     await redis.pipeline().xack(streamKey, GROUP, ...ids).xdel(streamKey, ...ids).exec();
     const now = Date.now();
@@ -97,26 +91,6 @@ export function createUsageWriter({ prisma, reader, redis, bus, streamKey, log, 
       t.promptTokens += m.promptTokens;
       t.completionTokens += m.completionTokens;
       totals.set(m.organizationId, t);
-    }
-  }
-
-  async function insert(messages: UsageRecordMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    try {
-      metrics.usageWritten.inc(await insertUsageRecords(prisma, messages));
-    } catch (err) {
-      // A batch can fail for one bad row (its key or organization was deleted): find it row by row. Any
-      // other failure (database down) leaves the whole batch pending for the next attempt.
-      const foreignKey = isForeignKeyViolation(err);
-      if (!foreignKey || messages.length === 1) {
-        if (foreignKey) {
-          metrics.usageWriteErrors.inc({ stage: 'dropped' });
-          log.error({ err, record: messages[0] }, 'usage record refers to a deleted key or organization; dropped');
-          return;
-        }
-        throw err;
-      }
-      for (const m of messages) await insert([m]);
     }
   }
 

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTestDatabase, testRedis, type TestDatabase } from '@cic/db/testing';
 import { pino } from 'pino';
 import { buildApi } from '../../src/app.ts';
@@ -26,6 +29,8 @@ export async function createInferenceWorld() {
   });
   const model = await prisma.servedModel.create({ data: { name: MODEL, maxModelLen: 4096 } });
   const apis: { stop(): Promise<void> }[] = [];
+  // The usage spool of this world's API instances: never another test file's (a spool is replayed into the database of whoever starts next).
+  const spoolDir = await mkdtemp(join(tmpdir(), 'cic-usage-spool-'));
 
   async function createKey(data: { scopes?: string[]; rpmLimit?: number; tpmLimit?: number } = {}) {
     const k = generateKey();
@@ -47,7 +52,7 @@ export async function createInferenceWorld() {
   async function startApi(options: { env?: Record<string, string>; creditGate?: CreditGate; redisUrl?: string } = {}) {
     const config = loadApiConfig({
       NODE_ENV: 'test', PORT: '0', DATABASE_URL: db.url, REDIS_URL: options.redisUrl ?? redis.url, SHUTDOWN_GRACE_SECONDS: '5',
-      INFERENCE_REDIS_PREFIX: redis.prefix, REDIS_CHANNEL_PREFIX: redis.prefix, INFERENCE_NODE_REFRESH_MS: '200', ...options.env,
+      INFERENCE_REDIS_PREFIX: redis.prefix, REDIS_CHANNEL_PREFIX: redis.prefix, INFERENCE_NODE_REFRESH_MS: '200', USAGE_SPOOL_DIR: spoolDir, ...options.env,
     });
     const api = buildApi({ config, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), creditGate: options.creditGate });
     const { url, port } = await api.start();
@@ -59,10 +64,11 @@ export async function createInferenceWorld() {
 
 
   return {
-    db, prisma, redis, org, model, createKey, addModel, addNode, startApi, eventually,
+    db, prisma, redis, org, model, spoolDir, createKey, addModel, addNode, startApi, eventually,
     async close() {
       await Promise.allSettled(apis.map((a) => a.stop()));
       await db.drop();
+      await rm(spoolDir, { recursive: true, force: true });
     },
   };
 }

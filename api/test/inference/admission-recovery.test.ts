@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Simulator } from '@cic/vllm-sim';
+import { type AdmissionEntry, admissionKeys } from '../../src/inference/admission-journal.ts';
+import { createInferenceWorld, type InferenceWorld, MODEL, postJson, startSim } from './inference-fixture.ts';
+
+/*
+ * Issue 13, item 2: an API instance killed with SIGKILL while requests are in flight. Their admissions are
+ * in its Redis journal (written by the limiter's script, checkpointed while they stream); once its liveness
+ * key expires another instance meters each as PARTIAL, under the id it was admitted with: every admitted
+ * request ends in exactly one usage record.
+ */
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const STREAMS = 6;
+const WHOLE = 2;
+const FAST_DURABILITY = { ADMISSION_LIVENESS_TTL_MS: '600', ADMISSION_CHECKPOINT_MS: '100', ADMISSION_RECOVERY_INTERVAL_MS: '100' };
+let world: InferenceWorld;
+let sim: Simulator;
+let redis: Redis;
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  world = await createInferenceWorld();
+  redis = new Redis(world.redis.url);
+  // Slow enough that every request is still running when the instance dies.
+  sim = await startSim({ itlMs: 40 });
+  await world.addNode(sim.url);
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  redis?.disconnect();
+  await sim?.close();
+  await world?.close();
+});
+
+/** The real entry point (api/src/main.ts) as a child process; resolves with its URL once it listens. */
+function spawnApi(): Promise<{ child: ChildProcess; url: string }> {
+  const env = {
+    ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: world.db.url, REDIS_URL: world.redis.url,
+    INFERENCE_REDIS_PREFIX: world.redis.prefix, REDIS_CHANNEL_PREFIX: world.redis.prefix, INFERENCE_NODE_REFRESH_MS: '200', USAGE_SPOOL_DIR: world.spoolDir, ...FAST_DURABILITY,
+  };
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  child = proc;
+  return new Promise((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`api exited early (${code})`)));
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      const msg = JSON.parse(line) as { msg?: string; url?: string };
+      if (msg.msg === 'api listening' && msg.url) resolve({ child: proc, url: msg.url });
+    });
+  });
+}
+
+const messages = [{ role: 'user', content: 'story '.repeat(400) }]; // the echo model answers with the prompt: 400 tokens
+
+describe('admission recovery', () => {
+  it('meters every request in flight on an instance killed with -9 exactly once, as PARTIAL, with the checkpointed tokens', async () => {
+    const key = await world.createKey();
+    const victim = await spawnApi();
+    const base = `${victim.url}/v1`;
+    const admittedSoFar = async () => Number(await redis.get(`${world.redis.prefix}rl:{${key.id}}:r`));
+    // Once the child's registry has the node; and until its writer has stored the records of these requests.
+    await world.eventually(async () => (await postJson(`${base}/chat/completions`, { model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }, key.secret)).status === 200);
+    await world.eventually(async () => (await world.prisma.usageRecord.count({ where: { apiKeyId: key.id } })) === (await admittedSoFar()));
+
+    const ids = Array.from({ length: STREAMS + WHOLE }, (_, i) => `req-killed-${i}`);
+    await Promise.all(ids.slice(0, STREAMS).map(async (id) => {
+      const res = await postJson(`${base}/chat/completions`, { model: MODEL, stream: true, messages }, key.secret, { 'x-request-id': id });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      void (async () => {
+        try {
+          while (!(await reader.read()).done);
+        } catch {
+          // The connection dies with the instance.
+        }
+      })();
+    }));
+    // Whole answers: admitted, still generating, nothing relayed yet.
+    const whole = ids.slice(STREAMS).map((id) => postJson(`${base}/chat/completions`, { model: MODEL, messages }, key.secret, { 'x-request-id': id }).catch(() => null));
+
+    const [instance] = await redis.smembers(`${world.redis.prefix}adm:instances`);
+    const keys = admissionKeys(world.redis.prefix, instance!);
+    // Every admitted request journaled, and each stream checkpointed with some tokens relayed.
+    const journal = await world.eventually(async () => {
+      const entries = Object.values(await redis.hgetall(keys.journal)).map((v) => JSON.parse(v) as AdmissionEntry);
+      const streamed = entries.filter((e) => e.stream && e.completionTokens >= 10);
+      return entries.length === ids.length && streamed.length === STREAMS ? entries : null;
+    });
+    victim.child.kill('SIGKILL');
+    await new Promise((r) => victim.child.once('exit', r));
+    await Promise.all(whole);
+    // What the journal held at the moment of death.
+    const atDeath = new Map(Object.values(await redis.hgetall(keys.journal)).map((v) => JSON.parse(v) as AdmissionEntry).map((e) => [e.id, e]));
+    expect([...atDeath.keys()].sort()).toEqual(journal.map((e) => e.id).sort());
+
+    await world.startApi({ env: FAST_DURABILITY });
+    const records = await world.eventually(async () => {
+      const rows = await world.prisma.usageRecord.findMany({ where: { requestId: { in: ids } } });
+      return rows.length >= ids.length ? rows : null;
+    });
+    // The dead instance's journal and registration are gone: nothing is left to recover twice.
+    await world.eventually(async () => (await redis.exists(keys.journal)) === 0);
+    expect(await redis.sismember(keys.instances, instance!)).toBe(0);
+    const again = await world.prisma.usageRecord.findMany({ where: { requestId: { in: ids } } });
+    expect(again.map((r) => r.requestId).sort()).toEqual([...ids].sort());
+    for (const r of records) {
+      const entry = atDeath.get(r.id)!;
+      expect(entry, `record ${r.id} has the id its admission was journaled under`).toBeDefined();
+      expect(r).toMatchObject({ outcome: 'PARTIAL', estimated: true, errorCode: 'api_instance_lost', apiKeyId: key.id, promptTokens: entry.promptTokens });
+      expect(r.completionTokens).toBeGreaterThanOrEqual(entry.completionTokens);
+      if (r.stream) expect(r).toMatchObject({ status: 200, nodeId: entry.nodeId });
+    }
+    // And the limiter's count of admitted requests equals the records of the key (the first request's included).
+    expect(await world.prisma.usageRecord.count({ where: { apiKeyId: key.id } })).toBe(await admittedSoFar());
+  });
+});
