@@ -22,10 +22,7 @@ export async function assertOrganizationsExist(tx: Prisma.TransactionClient, ids
   if (missing.length) throw new AppError('BAD_REQUEST', `Invalid organizationIds: no organization ${missing.join(', ')}.`, { param: 'organizationIds' });
 }
 
-/**
- * After the commit. A lost announcement only delays the change: every instance also re-reads the catalog
- * every INFERENCE_NODE_REFRESH_MS, so the mutation does not fail for it.
- */
+/** After the commit (the bus never rejects: it queues the event while Redis is away). */
 export async function publishModelChanged(bus: TopicPublisher, model: Pick<ServedModel, 'id' | 'name'>): Promise<void> {
-  await bus.publish('modelChanged', { modelId: model.id, name: model.name }).catch(() => undefined);
+  await bus.publish('modelChanged', { modelId: model.id, name: model.name });
 }
