@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, graphql: 'PAYLOAD_TOO_LARGE', openaiType: 'invalid_request_error' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, graphql: 'BAD_USER_INPUT', openaiType: 'invalid_request_error' },
   RATE_LIMITED: { status: 429, graphql: 'RATE_LIMITED', openaiType: 'rate_limit_error' },
+  /** An API key reached its own daily or monthly spend budget (OpenAI answers a spent quota with 429 too). */
+  BUDGET_EXCEEDED: { status: 429, graphql: 'BUDGET_EXCEEDED', openaiType: 'insufficient_quota' },
   /** Too many subscriptions open at once (per socket, key/user or organization): close one first. */
   SUBSCRIPTION_LIMIT: { status: 429, graphql: 'SUBSCRIPTION_LIMIT', openaiType: 'rate_limit_error' },
   INTERNAL: { status: 500, graphql: 'INTERNAL_SERVER_ERROR', openaiType: 'server_error' },

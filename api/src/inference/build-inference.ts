@@ -8,6 +8,7 @@ import type { Logger } from '@cic/core/logger';
 import { nodeSecretBoxOf } from '@cic/core/nodes/node-secret';
 import type { KeyAuthenticator } from '@cic/core/api-keys/key-authenticator';
 import { allowAllCreditGate, type CreditGate } from '@cic/core/billing/credit-gate';
+import { createKeyBudgets } from '@cic/core/billing/key-budgets';
 import { createAdmissionJournal } from './admission-journal.ts';
 import { createAdmissionRecovery } from './admission-recovery.ts';
 import type { InferenceDeps } from './inference-deps.ts';
@@ -62,7 +63,8 @@ export function buildInference({ settings, prisma, redis, bus, keys, registry, l
   const writer = settings.USAGE_WRITER_ENABLED
     ? createUsageWriter({ prisma, reader: duplicateRedis(redis, log), redis, bus, streamKey, log, metrics, batchSize: settings.USAGE_WRITER_BATCH_SIZE })
     : null;
-  const deps: InferenceDeps = { settings, keys, registry: nodes, rateLimiter, admissions, creditGate, usage, metrics };
+  const keyBudgets = createKeyBudgets({ redis: fast, prefix, log, registry });
+  const deps: InferenceDeps = { settings, keys, registry: nodes, rateLimiter, admissions, creditGate, keyBudgets, usage, metrics };
 
   return {
     metrics,
@@ -88,6 +90,7 @@ export function buildInference({ settings, prisma, redis, bus, keys, registry, l
       await usage.drain();
       await admissions.stop();
       await spool.stop();
+      await keyBudgets.drain();
       await writer?.stop();
       await nodes.stop();
       fast.disconnect();

@@ -3,8 +3,10 @@ import type { z } from 'zod';
 import { AppError, toAppError } from '@cic/core/errors';
 import { setHeaders } from '../http/respond.ts';
 import type { RequestContext } from '../http/router.ts';
+import type { BudgetReservation } from '@cic/core/billing/key-budgets';
 import { authenticateRequest } from './authenticate-request.ts';
 import type { InferenceDeps } from './inference-deps.ts';
+import { costMicros, keyMayCall, modelNotFound, requestUser } from './key-spend.ts';
 import { proxyCompletion, type ProxyOutcome } from './proxy-completion.ts';
 import type { RateDecision } from './rate-limiter.ts';
 import { readJsonBody } from './read-json-body.ts';
@@ -58,10 +60,13 @@ export async function handleCompletion<B extends ProxiedRequest>(
   const startedAt = new Date();
   const { settings, registry } = deps;
   let modelLabel = 'unknown';
+  /** The key budget's hold on this request, settled once by its usage record (or released on a refusal). */
+  let budget = null as BudgetReservation | null;
   try {
     const key = await authenticateRequest(req, deps.keys);
     const { raw, value } = await readJsonBody({ req, limitBytes: settings.INFERENCE_MAX_BODY_BYTES, maxDepth: settings.INFERENCE_MAX_JSON_DEPTH });
     const body = parseRequest(endpoint.schema, value);
+    const user = requestUser(value);
     const promptEstimate = endpoint.estimatePromptTokens(body);
     // Metrics label: only names of served models, so arbitrary input cannot grow the series.
     const known = registry.model(body.model) !== undefined || registry.nodesFor(body.model).length > 0;
@@ -118,6 +123,7 @@ export async function handleCompletion<B extends ProxiedRequest>(
       const estimated = u?.prompt_tokens === undefined || reportedCompletion === undefined;
       const promptTokens = u?.prompt_tokens ?? (proxied.promptProcessed ? promptEstimate : 0);
       const completionTokens = reportedCompletion ?? (generates ? proxied.tokenEvents : 0);
+      budget?.settle(costMicros(registry.model(body.model), promptTokens, completionTokens));
       const record: UsageRecordMessage = {
         id: usageId,
         requestId: ctx.requestId,
@@ -136,6 +142,7 @@ export async function handleCompletion<B extends ProxiedRequest>(
         status: proxied.status,
         outcome: proxied.outcome,
         errorCode: proxied.errorCode,
+        user,
         startedAt: startedAt.toISOString(),
         endedAt: Date.now(),
       };
@@ -151,10 +158,9 @@ export async function handleCompletion<B extends ProxiedRequest>(
     let proxied: ProxyOutcome;
     try {
       // A model limited to other organizations answers exactly as one that does not exist.
-      if (!registry.usableBy(body.model, key.organizationId)) {
-        throw new AppError('NOT_FOUND', `The model '${body.model}' does not exist or you do not have access to it.`, { param: 'model', detail: 'model_not_found' });
-      }
+      if (!registry.usableBy(body.model, key.organizationId) || !keyMayCall(key, body.model)) throw modelNotFound(body.model);
       await deps.creditGate.assertCanSpend(key.organizationId);
+      budget = await deps.keyBudgets.reserve(key.id, key.budgets, costMicros(registry.model(body.model), promptEstimate, reserved - promptEstimate));
       const stream = body.stream === true;
       // The client's bytes, with only stream_options.include_usage set when streaming (never re-serialised).
       const upstreamBody = stream ? withStreamUsage(raw) : raw;
@@ -175,6 +181,7 @@ export async function handleCompletion<B extends ProxiedRequest>(
     return { modelLabel, status: proxied.status, error: proxied.error, metered: meter(proxied, (await admission).failedOpen) };
   } catch (err) {
     // Refused before the limiter admitted it (401, 400, 413, 429…): counted, not metered.
+    budget?.settle(0);
     return { modelLabel, status: toAppError(err).status, error: err, metered: undefined };
   }
 }

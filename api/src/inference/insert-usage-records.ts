@@ -11,15 +11,15 @@ export async function insertUsageRecords(prisma: PrismaClient, records: readonly
   const col = <K extends keyof UsageRecordMessage>(k: K) => records.map((r) => r[k]);
   return prisma.$executeRaw`
     INSERT INTO usage_records (id, request_id, organization_id, api_key_id, model_name, node_id, endpoint, stream, prompt_tokens,
-      completion_tokens, cached_tokens, estimated, ttft_ms, duration_ms, status, outcome, error_code, started_at)
+      completion_tokens, cached_tokens, estimated, ttft_ms, duration_ms, status, outcome, error_code, "user", started_at)
     SELECT id, request_id, organization_id, api_key_id, model_name, node_id, endpoint, stream, prompt_tokens,
-      completion_tokens, cached_tokens, estimated, ttft_ms, duration_ms, status, outcome::"UsageOutcome", error_code, started_at::timestamptz AT TIME ZONE 'UTC'
+      completion_tokens, cached_tokens, estimated, ttft_ms, duration_ms, status, outcome::"UsageOutcome", error_code, "user", started_at::timestamptz AT TIME ZONE 'UTC'
     FROM unnest(${col('id')}::text[], ${col('requestId')}::text[], ${col('organizationId')}::text[], ${col('apiKeyId')}::text[],
       ${col('modelName')}::text[], ${col('nodeId')}::text[], ${col('endpoint')}::text[], ${col('stream')}::boolean[],
       ${col('promptTokens')}::int[], ${col('completionTokens')}::int[], ${col('cachedTokens')}::int[], ${col('estimated')}::boolean[],
       ${col('ttftMs')}::int[], ${col('durationMs')}::int[], ${col('status')}::int[], ${col('outcome')}::text[], ${col('errorCode')}::text[],
-      ${col('startedAt')}::text[])
+      ${records.map((r) => r.user ?? null)}::text[], ${col('startedAt')}::text[])
       AS v(id, request_id, organization_id, api_key_id, model_name, node_id, endpoint, stream, prompt_tokens, completion_tokens,
-        cached_tokens, estimated, ttft_ms, duration_ms, status, outcome, error_code, started_at)
+        cached_tokens, estimated, ttft_ms, duration_ms, status, outcome, error_code, "user", started_at)
     ON CONFLICT (id) DO NOTHING`;
 }

@@ -34,6 +34,9 @@ export interface ServedModelInfo {
   /** False: only `organizationIds` may list and call it. */
   isPublic: boolean;
   organizationIds: string[];
+  /** Micro-dollars per million prompt / completion tokens (the per-key budgets price requests with them). */
+  promptPriceMicros: number;
+  completionPriceMicros: number;
 }
 
 export interface NodeRegistryOptions {
@@ -156,11 +159,12 @@ export class NodeRegistry {
       }),
       this.#o.prisma.servedModel.findMany({
         where: { enabled: true },
-        select: { name: true, maxModelLen: true, createdAt: true, isPublic: true, access: { select: { organizationId: true } } },
+        select: { name: true, maxModelLen: true, createdAt: true, isPublic: true, promptPriceMicros: true, completionPriceMicros: true, access: { select: { organizationId: true } } },
       }),
     ]);
     this.#models = new Map(models.map((m) => [m.name, {
       name: m.name, maxModelLen: m.maxModelLen, created: Math.floor(m.createdAt.getTime() / 1000), isPublic: m.isPublic, organizationIds: m.access.map((a) => a.organizationId),
+      promptPriceMicros: Number(m.promptPriceMicros), completionPriceMicros: Number(m.completionPriceMicros),
     }]));
     const seen = new Set<string>();
     for (const row of rows) {

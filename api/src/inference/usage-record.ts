@@ -20,6 +20,8 @@ export interface UsageRecordMessage {
   status: number;
   outcome: UsageOutcome;
   errorCode: string | null;
+  /** The request's OpenAI `user` field; null when absent (absent in entries from older instances). */
+  user?: string | null;
   /** ISO timestamp. */
   startedAt: string;
   /** When the request ended (epoch ms), to measure the writer's lag. */

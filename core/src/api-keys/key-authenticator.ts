@@ -3,6 +3,7 @@ import { Counter, type Registry } from 'prom-client';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { TopicBus, Unsubscribe } from '../lib/topic-bus.ts';
+import type { KeyBudgetLimits } from '../billing/key-budgets.ts';
 import { keyMatchesHash, parseKey } from './key-format.ts';
 import { effectiveKeyLimits, ORGANIZATION_RATE_LIMITS_SELECT, type OrganizationRateLimits, type PlatformRateLimits } from './rate-limit-ceilings.ts';
 
@@ -17,6 +18,10 @@ export interface AuthenticatedKey {
    * organization's ceilings. The ceilings are cached with the key, so no request waits on Postgres for them.
    */
   limits: { rpm: number; tpm: number };
+  /** The key's spend budgets (micro-dollars per UTC day / month; null = none). */
+  budgets: KeyBudgetLimits;
+  /** Model names the key may call; empty = every model its organization may call. */
+  allowedModels: string[];
 }
 
 interface CachedKey {
@@ -26,6 +31,9 @@ interface CachedKey {
   scopes: string[];
   rpmLimit: number | null;
   tpmLimit: number | null;
+  dailyBudgetMicros: bigint | null;
+  monthlyBudgetMicros: bigint | null;
+  allowedModels: string[];
   organization: OrganizationRateLimits;
   secretHash: string;
   expiresAt: Date | null;
@@ -168,6 +176,8 @@ export class KeyAuthenticator {
     return {
       id: key.id, organizationId: key.organizationId, prefix: key.prefix, scopes: key.scopes,
       limits: effectiveKeyLimits(key, key.organization, this.#platformLimits),
+      budgets: { dailyBudgetMicros: key.dailyBudgetMicros, monthlyBudgetMicros: key.monthlyBudgetMicros },
+      allowedModels: key.allowedModels,
     };
   }
 
@@ -184,7 +194,8 @@ export class KeyAuthenticator {
         .findUnique({
           where: { prefix },
           select: {
-            id: true, organizationId: true, prefix: true, scopes: true, rpmLimit: true, tpmLimit: true, secretHash: true, expiresAt: true, revokedAt: true,
+            id: true, organizationId: true, prefix: true, scopes: true, rpmLimit: true, tpmLimit: true, secretHash: true,
+            dailyBudgetMicros: true, monthlyBudgetMicros: true, allowedModels: true, expiresAt: true, revokedAt: true,
             organization: { select: ORGANIZATION_RATE_LIMITS_SELECT },
           },
         })

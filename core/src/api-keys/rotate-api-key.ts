@@ -12,7 +12,7 @@ export interface RotateApiKeyOptions extends KeyActionContext {
 }
 
 /**
- * Replaces a live key by a new one with the same name, scopes and limits (`rotatedFromId` links them)
+ * Replaces a live key by a new one with the same name, scopes, limits, budgets and allowed models (`rotatedFromId` links them)
  * and revokes the old one in the same transaction; returns the new secret once. A limit above a ceiling
  * lowered since is brought down to the ceiling rather than refused: rotating a leaked key must always work.
  */
@@ -30,7 +30,7 @@ export async function rotateApiKey({ prisma, bus, actor, requestId, keyId, platf
     const created = await tx.apiKey.create({
       data: {
         organizationId: old.organizationId, name: old.name, scopes: old.scopes, rpmLimit, tpmLimit,
-        expiresAt: old.expiresAt, rotatedFromId: old.id, prefix: generated.prefix, secretHash: generated.secretHash,
+        expiresAt: old.expiresAt, dailyBudgetMicros: old.dailyBudgetMicros, monthlyBudgetMicros: old.monthlyBudgetMicros, allowedModels: old.allowedModels, rotatedFromId: old.id, prefix: generated.prefix, secretHash: generated.secretHash,
         createdById: actor.type === 'USER' ? actor.id : old.createdById,
       },
     });

@@ -2,14 +2,21 @@ import { z } from 'zod';
 import { AppError } from '@cic/core/errors';
 import { createApiKey } from '@cic/core/api-keys/create-api-key';
 import { API_KEY_SCOPES, type ApiKeyScope } from '@cic/core/api-keys/key-action-options';
+import { MAX_ALLOWED_MODELS, MAX_BUDGET_MICROS } from '@cic/core/api-keys/key-spend-controls';
 import { revokeApiKey } from '@cic/core/api-keys/revoke-api-key';
 import { rotateApiKey } from '@cic/core/api-keys/rotate-api-key';
 import { updateApiKeyLimits } from '@cic/core/api-keys/update-api-key-limits';
+import { updateApiKeySpendControls } from '@cic/core/api-keys/update-api-key-spend-controls';
 import { builder } from '../builder.ts';
 import { ApiKeySecretPayload } from './api-key.ts';
 import { auditOf, manageApiKeyScope, manageOrganizationScope } from './scopes.ts';
 
 const limit = { schema: z.number().int().min(1).max(100_000_000) };
+const budget = { schema: z.bigint().min(0n, 'a budget cannot be negative').max(MAX_BUDGET_MICROS, 'at most 1,000,000 USD (1,000,000,000,000 micro-dollars)') };
+const modelNames = { schema: z.array(z.string().trim().min(1).max(256)).max(MAX_ALLOWED_MODELS) };
+const DAILY_BUDGET = 'Micro-dollars per UTC day (1 USD = 1000000); null = no daily budget.';
+const MONTHLY_BUDGET = 'Micro-dollars per UTC calendar month; null = no monthly budget.';
+const ALLOWED_MODELS = 'Models the key may call (names the organization may call); empty = all of them.';
 
 const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   fields: (t) => ({
@@ -23,6 +30,19 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     rpmLimit: t.int({ required: false, validate: limit, description: "At most the organization's ceiling (Organization.rateLimits); null = the organization's default." }),
     tpmLimit: t.int({ required: false, validate: limit, description: "At most the organization's ceiling (Organization.rateLimits); null = the organization's default." }),
     expiresAt: t.field({ type: 'DateTime', required: false }),
+    dailyBudgetMicros: t.field({ type: 'BigInt', required: false, validate: budget, description: DAILY_BUDGET }),
+    monthlyBudgetMicros: t.field({ type: 'BigInt', required: false, validate: budget, description: MONTHLY_BUDGET }),
+    allowedModels: t.stringList({ required: false, validate: modelNames, description: ALLOWED_MODELS }),
+  }),
+});
+
+const UpdateApiKeySpendControlsInput = builder.inputType('UpdateApiKeySpendControlsInput', {
+  description: 'Omitted fields stay as they are.',
+  fields: (t) => ({
+    id: t.id(),
+    dailyBudgetMicros: t.field({ type: 'BigInt', required: false, validate: budget, description: DAILY_BUDGET }),
+    monthlyBudgetMicros: t.field({ type: 'BigInt', required: false, validate: budget, description: MONTHLY_BUDGET }),
+    allowedModels: t.stringList({ required: false, validate: modelNames, description: `${ALLOWED_MODELS} null = unchanged.` }),
   }),
 });
 
@@ -45,6 +65,7 @@ builder.mutationFields((t) => ({
       const { apiKey, secret } = await createApiKey({
         ...auditOf(ctx), prisma: ctx.prisma, bus: ctx.bus, organizationId: String(input.organizationId), name: input.name.trim(),
         scopes: (input.scopes ?? undefined) as ApiKeyScope[] | undefined, rpmLimit: input.rpmLimit ?? null, tpmLimit: input.tpmLimit ?? null, expiresAt: input.expiresAt ?? null,
+        dailyBudgetMicros: input.dailyBudgetMicros ?? null, monthlyBudgetMicros: input.monthlyBudgetMicros ?? null, allowedModels: input.allowedModels ?? [],
         platformLimits: ctx.rateLimits,
       });
       ctx.log.info({ keyId: apiKey.id, organizationId: apiKey.organizationId }, 'api key created');
@@ -80,6 +101,21 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { input }, ctx) => {
       const keyId = String(input.id);
       await updateApiKeyLimits({ ...auditOf(ctx), prisma: ctx.prisma, bus: ctx.bus, keyId, rpmLimit: input.rpmLimit, tpmLimit: input.tpmLimit, platformLimits: ctx.rateLimits });
+      return ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id: keyId } });
+    },
+  }),
+  updateApiKeySpendControls: t.prismaField({
+    type: 'ApiKey',
+    description: "Sets a key's daily/monthly budgets and allowed models (owners/admins; audited). Every API instance applies them at once.",
+    args: { input: t.arg({ type: UpdateApiKeySpendControlsInput }) },
+    authScopes: (_root, { input }, ctx) => manageApiKeyScope(ctx, String(input.id)),
+    resolve: async (query, _root, { input }, ctx) => {
+      const keyId = String(input.id);
+      await updateApiKeySpendControls({
+        ...auditOf(ctx), prisma: ctx.prisma, bus: ctx.bus, keyId,
+        dailyBudgetMicros: input.dailyBudgetMicros, monthlyBudgetMicros: input.monthlyBudgetMicros, allowedModels: input.allowedModels ?? undefined,
+      });
+      ctx.log.info({ keyId }, 'api key spend controls updated');
       return ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id: keyId } });
     },
   }),

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ApiKey } from '@cic/db';
 import { queryUsage, totalUsage, type UsagePointRow } from '@cic/core/usage/query-usage';
 import { builder } from '../builder.ts';
@@ -49,11 +50,15 @@ builder.prismaObjectField('Organization', 'usage', (t) =>
       to: t.arg({ type: 'DateTime', required: false, description: 'Exclusive; default now.' }),
       granularity: t.arg({ type: UsageGranularityEnum, required: false, description: 'Default HOUR.' }),
       groupBy: t.arg({ type: [UsageGroupByEnum], required: false }),
+      user: t.arg.string({
+        required: false, validate: { schema: z.string().min(1).max(256) },
+        description: "Only requests whose OpenAI `user` field was this (read from the usage records, priced at today's model prices).",
+      }),
     },
     resolve: async (org, args, ctx) => {
       const rows = await queryUsage({
         prisma: ctx.prisma, organizationId: org.id, from: args.from, to: args.to ?? undefined,
-        granularity: args.granularity ?? 'HOUR', groupBy: args.groupBy ?? [],
+        granularity: args.granularity ?? 'HOUR', groupBy: args.groupBy ?? [], user: args.user ?? undefined,
       });
       // One query for all keys of the series (never one per point).
       const keyIds = [...new Set(rows.map((r) => r.apiKeyId).filter((id): id is string => id !== null))];
