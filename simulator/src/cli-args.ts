@@ -40,6 +40,19 @@ const FLAGS: Record<string, { key: keyof SimulatorOptions; kind: Kind; env?: str
   'tool-call-parser': { key: 'toolCallParser', kind: 'string' },
 };
 
+/**
+ * vLLM flags that tune the GPU engine, not the wire format. A model's launch settings carry them and a
+ * LOCAL node passes them on, so the simulator accepts them, as `vllm serve` does, and ignores them.
+ * Any other unknown flag is still an error, as on vLLM.
+ */
+const ENGINE_FLAGS: Record<string, 'string' | 'boolean'> = {
+  'gpu-memory-utilization': 'string', 'tensor-parallel-size': 'string', 'pipeline-parallel-size': 'string',
+  dtype: 'string', quantization: 'string', 'kv-cache-dtype': 'string', 'max-num-batched-tokens': 'string',
+  'swap-space': 'string', 'download-dir': 'string', revision: 'string', tokenizer: 'string', 'chat-template': 'string',
+  'reasoning-parser': 'string', 'generation-config': 'string', 'trust-remote-code': 'boolean', 'enforce-eager': 'boolean',
+  'enable-prefix-caching': 'boolean', 'enable-chunked-prefill': 'boolean', 'disable-log-requests': 'boolean', 'disable-log-stats': 'boolean',
+};
+
 const envName = (flag: string): string => FLAGS[flag]?.env ?? `SIM_${flag.replaceAll('-', '_').toUpperCase()}`;
 
 /**
@@ -59,6 +72,7 @@ export function parseCliOptions(
       ),
       // vLLM's own spelling of the served name.
       'served-model-name': { type: 'string' },
+      ...Object.fromEntries(Object.entries(ENGINE_FLAGS).map(([flag, type]) => [flag, { type }])),
     } as Record<string, { type: 'string' | 'boolean' }>,
   });
   const raw: Record<string, unknown> = {};

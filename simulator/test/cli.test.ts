@@ -103,6 +103,17 @@ describe('parseCliOptions', () => {
     expect(() => parseCliOptions(['--embedding-dimensions', '0'])).toThrow(/--embedding-dimensions/);
   });
 
+  it("accepts vLLM's engine flags (a model's launch settings carry them) and ignores them; other unknown flags stay errors", () => {
+    const options = parseCliOptions([
+      '--served-model-name', 'Qwen/Qwen2.5-7B-Instruct', '--max-model-len', '32768', '--gpu-memory-utilization', '0.9',
+      '--dtype=bfloat16', '--tensor-parallel-size', '2', '--trust-remote-code', '--enforce-eager', '--chat-template', './tool_chat.jinja',
+      '--enable-auto-tool-choice', '--tool-call-parser', 'hermes', '--seed', '1',
+    ]);
+    expect(options).toMatchObject({ model: 'Qwen/Qwen2.5-7B-Instruct', maxModelLen: 32768, enableAutoToolChoice: true, toolCallParser: 'hermes' });
+    expect(options).toEqual(parseCliOptions(['--served-model-name', 'Qwen/Qwen2.5-7B-Instruct', '--max-model-len', '32768', '--enable-auto-tool-choice', '--tool-call-parser', 'hermes', '--seed', '1']));
+    expect(() => parseCliOptions(['--gpu-memory-utilisation', '0.9'])).toThrow(/gpu-memory-utilisation/);
+  });
+
   it('rejects bad values naming the flag', () => {
     expect(() => parseCliOptions(['--failure-rate', '2'])).toThrow(/--failure-rate/);
     expect(() => parseCliOptions(['--failure-types', 'meteor'])).toThrow(/--failure-types.*meteor/);
