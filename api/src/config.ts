@@ -57,6 +57,14 @@ export const apiEnvSchema = z.object({
   INFERENCE_DEFAULT_MAX_TOKENS: z.coerce.number().int().min(1).default(512),
   /** How often the node registry re-reads READY nodes (it also refreshes on nodeStatusChanged). */
   INFERENCE_NODE_REFRESH_MS: z.coerce.number().int().min(50).default(1_000),
+  /** Browser origins allowed to call /v1 (CORS), comma-separated (`https://app.example.com,http://localhost:5173`), or `*` for any; empty = none. Credentials are never allowed. */
+  INFERENCE_CORS_ORIGINS: z.string().default('').transform((v, ctx) => {
+    const origins = v.split(',').map((o) => o.trim()).filter((o) => o !== '');
+    for (const o of origins) {
+      if (o !== '*' && !/^https?:\/\/[^/\s?#]+$/.test(o)) ctx.addIssue({ code: 'custom', message: `'${o}' is not an origin (scheme://host[:port], no path) or *` });
+    }
+    return origins;
+  }),
   /** Seals and opens node API keys (docs/security.md#nodes-every-hop-to-a-vllm-server-is-authenticated); the job workers need the same value. Required in production, a fixed dev value otherwise. */
   NODE_SECRET_KEY: z.string().min(32, 'expected at least 32 characters').optional(),
   /** Let STATIC node base URLs use link-local / cloud metadata addresses (169.254.0.0/16, fd00:ec2::254). */

@@ -16,9 +16,15 @@ describe('API config', () => {
     ['DATABASE_URL', 'mysql://x/y', /DATABASE_URL="mysql:\/\/x\/y": expected a postgres or postgresql URL/],
     ['REDIS_URL', 'not a url', /REDIS_URL="not a url": expected a redis or rediss URL/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud"/],
+    ['INFERENCE_CORS_ORIGINS', 'https://app.example.com/path', /INFERENCE_CORS_ORIGINS=".*": 'https:\/\/app.example.com\/path' is not an origin/],
   ])('names %s when it is %s', (name, value, message) => {
     expect(() => loadApiConfig({ ...valid, [name]: value })).toThrow(ConfigError);
     expect(() => loadApiConfig({ ...valid, [name]: value })).toThrow(message);
+  });
+
+  it('reads INFERENCE_CORS_ORIGINS as a list of origins', () => {
+    expect(loadApiConfig(valid).INFERENCE_CORS_ORIGINS).toEqual([]);
+    expect(loadApiConfig({ ...valid, INFERENCE_CORS_ORIGINS: ' https://a.example.com, http://localhost:5173 ,' }).INFERENCE_CORS_ORIGINS).toEqual(['https://a.example.com', 'http://localhost:5173']);
   });
 
   it('names a missing required variable', () => {

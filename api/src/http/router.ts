@@ -25,6 +25,9 @@ export interface RouteGroup {
   on(method: string | '*', path: string, handler: Handler): RouteGroup;
 }
 
+/** Runs before every request under a group's prefix (matched or not); true when it answered the request itself. */
+export type GroupHook = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => boolean;
+
 export interface RouteMatch {
   /** Route template for metrics; `unmatched` when no route has the path. */
   route: string;
@@ -33,6 +36,8 @@ export interface RouteMatch {
   allowed: readonly string[];
   /** The error renderer of the group the path is under; undefined means the server's default. */
   renderError: ErrorRenderer | undefined;
+  /** The group's hook (CORS under /v1), run before the handler, a 404 or a 405. */
+  onRequest: GroupHook | undefined;
 }
 
 interface Route {
@@ -48,7 +53,7 @@ const pathMatches = (pattern: string, path: string): boolean =>
 /** A tiny route table: exact paths and `prefix/*` mounts, matched in registration order. */
 export class Router {
   readonly #routes: Route[] = [];
-  readonly #groups: { prefix: string; under: string; renderError: ErrorRenderer }[] = [];
+  readonly #groups: { prefix: string; under: string; renderError: ErrorRenderer; onRequest: GroupHook | undefined }[] = [];
 
   on(method: string | '*', path: string, handler: Handler): this {
     this.#routes.push({ method, path, handler });
@@ -57,11 +62,11 @@ export class Router {
 
   /**
    * Errors of every path under `prefix` (its routes' own errors, its 404s and 405s) are answered by
-   * `renderError`, so clients of that API always parse one error shape.
+   * `renderError`, so clients of that API always parse one error shape. `onRequest` sees each of them first.
    */
-  group(prefix: string, { renderError }: { renderError: ErrorRenderer }): RouteGroup {
+  group(prefix: string, { renderError, onRequest }: { renderError: ErrorRenderer; onRequest?: GroupHook }): RouteGroup {
     const under = `${prefix}/`;
-    this.#groups.push({ prefix, under, renderError });
+    this.#groups.push({ prefix, under, renderError, onRequest });
     const group: RouteGroup = {
       on: (method, path, handler) => {
         if (path !== prefix && !path.startsWith(under)) throw new Error(`route ${path} is outside its group ${prefix}`);
@@ -73,17 +78,19 @@ export class Router {
   }
 
   match(method: string, path: string): RouteMatch {
-    const renderError = this.#groups.find((g) => path === g.prefix || path.startsWith(g.under))?.renderError;
+    const group = this.#groups.find((g) => path === g.prefix || path.startsWith(g.under));
+    const renderError = group?.renderError;
+    const onRequest = group?.onRequest;
     let template: string | undefined;
     for (const r of this.#routes) {
       if (!pathMatches(r.path, path)) continue;
       template ??= r.path;
       if (r.method === '*' || r.method === method || (method === 'HEAD' && r.method === 'GET')) {
-        return { route: r.path, handler: r.handler, allowed: [], renderError };
+        return { route: r.path, handler: r.handler, allowed: [], renderError, onRequest };
       }
     }
-    if (template === undefined) return { route: 'unmatched', handler: undefined, allowed: [], renderError };
+    if (template === undefined) return { route: 'unmatched', handler: undefined, allowed: [], renderError, onRequest };
     const allowed = [...new Set(this.#routes.filter((r) => pathMatches(r.path, path)).map((r) => r.method))];
-    return { route: template, handler: undefined, allowed, renderError };
+    return { route: template, handler: undefined, allowed, renderError, onRequest };
   }
 }

@@ -149,6 +149,7 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
     req.once('close', () => clearTimeout(bodyTimer));
     // The one place errors are answered: in the route group's shape, else the default one.
     try {
+      if (match.onRequest?.(req, res, ctx)) return;
       if (match.handler) await match.handler(req, res, ctx);
       else if (match.allowed.length === 0) throw new AppError('NOT_FOUND', `Unknown endpoint: ${method} ${path}.`, { detail: 'unknown_url' });
       else {

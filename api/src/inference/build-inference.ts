@@ -1,6 +1,7 @@
 import type { PrismaClient } from '@cic/db';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { createCors } from '../http/cors.ts';
 import type { Router } from '../http/router.ts';
 import { duplicateRedis } from '@cic/core/lib/redis';
 import type { TopicBus } from '@cic/core/lib/topic-bus';
@@ -24,6 +25,12 @@ import { registerModels } from './routes/models.ts';
 import { createUsageRecorder } from './usage-recorder.ts';
 import { createUsageSpool } from './usage-spool.ts';
 import { createUsageWriter } from './usage-writer.ts';
+
+/** Response headers a browser script may read: what the SDKs read for request ids, limits and retries. */
+const CORS_EXPOSED_HEADERS = [
+  'x-request-id', 'retry-after', 'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests',
+  'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens',
+];
 
 export interface BuildInferenceOptions {
   settings: InferenceSettings;
@@ -66,12 +73,15 @@ export function buildInference({ settings, prisma, redis, bus, keys, registry, l
   const keyBudgets = createKeyBudgets({ redis: fast, prefix, log, registry });
   const deps: InferenceDeps = { settings, keys, registry: nodes, rateLimiter, admissions, creditGate, keyBudgets, usage, metrics };
 
+  // Browsers may call /v1 from the configured origins; scripts may read the request id and the rate-limit headers.
+  const cors = createCors({ origins: settings.INFERENCE_CORS_ORIGINS, methods: ['GET', 'POST'], exposeHeaders: CORS_EXPOSED_HEADERS });
+
   return {
     metrics,
     nodes,
     register(router: Router): void {
       // Everything under /v1, unknown paths and wrong methods included, fails in OpenAI's error shape.
-      const v1 = router.group('/v1', { renderError: renderOpenAiError });
+      const v1 = router.group('/v1', { renderError: renderOpenAiError, onRequest: cors });
       registerChatCompletions(v1, deps);
       registerCompletions(v1, deps);
       registerEmbeddings(v1, deps);
