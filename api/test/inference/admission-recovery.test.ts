@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '@cic/vllm-sim';
 import { type AdmissionEntry, admissionKeys } from '../../src/inference/admission-journal.ts';
+import { killHard, spawnApiProcess } from './api-process.ts';
 import { createInferenceWorld, type InferenceWorld, MODEL, postJson, startSim } from './inference-fixture.ts';
 
 /*
@@ -14,7 +13,6 @@ import { createInferenceWorld, type InferenceWorld, MODEL, postJson, startSim } 
  * request ends in exactly one usage record.
  */
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const STREAMS = 6;
 const WHOLE = 2;
 const FAST_DURABILITY = { ADMISSION_LIVENESS_TTL_MS: '600', ADMISSION_CHECKPOINT_MS: '100', ADMISSION_RECOVERY_INTERVAL_MS: '100' };
@@ -32,36 +30,22 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (child) await killHard(child);
   redis?.disconnect();
   await sim?.close();
   await world?.close();
 });
 
-/** The real entry point (api/src/main.ts) as a child process; resolves with its URL once it listens. */
-function spawnApi(): Promise<{ child: ChildProcess; url: string }> {
-  const env = {
-    ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: world.db.url, REDIS_URL: world.redis.url,
-    INFERENCE_REDIS_PREFIX: world.redis.prefix, REDIS_CHANNEL_PREFIX: world.redis.prefix, INFERENCE_NODE_REFRESH_MS: '200', USAGE_SPOOL_DIR: world.spoolDir, ...FAST_DURABILITY,
-  };
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  child = proc;
-  return new Promise((resolve, reject) => {
-    proc.once('exit', (code) => reject(new Error(`api exited early (${code})`)));
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      const msg = JSON.parse(line) as { msg?: string; url?: string };
-      if (msg.msg === 'api listening' && msg.url) resolve({ child: proc, url: msg.url });
-    });
-  });
-}
-
-const messages = [{ role: 'user', content: 'story '.repeat(400) }]; // the echo model answers with the prompt: 400 tokens
+// The echo model answers with the prompt: 1,500 tokens, a minute at 40 ms each, so nothing finishes before the kill.
+const messages = [{ role: 'user', content: 'story '.repeat(1_500) }];
+const MAX_TOKENS = 2_000;
 
 describe('admission recovery', () => {
   it('meters every request in flight on an instance killed with -9 exactly once, as PARTIAL, with the checkpointed tokens', async () => {
     const key = await world.createKey();
-    const victim = await spawnApi();
-    const base = `${victim.url}/v1`;
+    const victim = await spawnApiProcess(world, FAST_DURABILITY);
+    child = victim.child;
+    const base = victim.baseURL;
     const admittedSoFar = async () => Number(await redis.get(`${world.redis.prefix}rl:{${key.id}}:r`));
     // Once the child's registry has the node; and until its writer has stored the records of these requests.
     await world.eventually(async () => (await postJson(`${base}/chat/completions`, { model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }, key.secret)).status === 200);
@@ -69,7 +53,7 @@ describe('admission recovery', () => {
 
     const ids = Array.from({ length: STREAMS + WHOLE }, (_, i) => `req-killed-${i}`);
     await Promise.all(ids.slice(0, STREAMS).map(async (id) => {
-      const res = await postJson(`${base}/chat/completions`, { model: MODEL, stream: true, messages }, key.secret, { 'x-request-id': id });
+      const res = await postJson(`${base}/chat/completions`, { model: MODEL, stream: true, max_tokens: MAX_TOKENS, messages }, key.secret, { 'x-request-id': id });
       expect(res.status).toBe(200);
       const reader = res.body!.getReader();
       void (async () => {
@@ -81,7 +65,7 @@ describe('admission recovery', () => {
       })();
     }));
     // Whole answers: admitted, still generating, nothing relayed yet.
-    const whole = ids.slice(STREAMS).map((id) => postJson(`${base}/chat/completions`, { model: MODEL, messages }, key.secret, { 'x-request-id': id }).catch(() => null));
+    const whole = ids.slice(STREAMS).map((id) => postJson(`${base}/chat/completions`, { model: MODEL, max_tokens: MAX_TOKENS, messages }, key.secret, { 'x-request-id': id }).catch(() => null));
 
     const [instance] = await redis.smembers(`${world.redis.prefix}adm:instances`);
     const keys = admissionKeys(world.redis.prefix, instance!);
@@ -91,8 +75,7 @@ describe('admission recovery', () => {
       const streamed = entries.filter((e) => e.stream && e.completionTokens >= 10);
       return entries.length === ids.length && streamed.length === STREAMS ? entries : null;
     });
-    victim.child.kill('SIGKILL');
-    await new Promise((r) => victim.child.once('exit', r));
+    await killHard(victim.child);
     await Promise.all(whole);
     // What the journal held at the moment of death.
     const atDeath = new Map(Object.values(await redis.hgetall(keys.journal)).map((v) => JSON.parse(v) as AdmissionEntry).map((e) => [e.id, e]));
@@ -117,5 +100,5 @@ describe('admission recovery', () => {
     }
     // And the limiter's count of admitted requests equals the records of the key (the first request's included).
     expect(await world.prisma.usageRecord.count({ where: { apiKeyId: key.id } })).toBe(await admittedSoFar());
-  });
+  }, 120_000);
 });
