@@ -62,6 +62,20 @@ function corsFor(origins: readonly string[]) {
   };
 }
 
+/**
+ * Yoga's logger. Yoga reports at error level every error maskError replaced, so every refusal too
+ * (FORBIDDEN, NOT_FOUND, a subscription ended by an expired token or a shutdown). maskError itself logs
+ * the unexpected ones at error level, so Yoga's reports of errors are debug here.
+ */
+function yogaLogging(log: Logger) {
+  const at = (level: 'debug' | 'info' | 'warn') => (...args: unknown[]) => {
+    const [first, ...rest] = args;
+    if (first instanceof Error) log[level]({ err: first }, first.message);
+    else log[level](rest.length ? { args: rest } : {}, String(first));
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('debug') };
+}
+
 /** The Yoga instance: schema, authentication before the body is read, hardening, quotas and error masking. */
 export function createGraphQLYoga({ services, keys, sessionSecret, limits, exposure, budget, subscriptionLimits, log, metrics, persisted }: CreateYogaOptions) {
   const armor = new EnvelopArmor({
@@ -85,7 +99,7 @@ export function createGraphQLYoga({ services, keys, sessionSecret, limits, expos
     maxRequestBodySize: exposure.maxBodyBytes,
     batching: { limit: limits.maxBatch },
     maskedErrors: { maskError: createMaskError(log, { maxBodyBytes: exposure.maxBodyBytes }) },
-    logging: log,
+    logging: yogaLogging(log),
     plugins: [
       useAuthentication({
         authenticate: (request) => authenticateViewer({

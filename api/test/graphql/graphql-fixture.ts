@@ -78,12 +78,12 @@ export async function createGraphQLWorld() {
   const adminToken = await token(admin.id);
   const node = await prisma.node.create({ data: { provider: 'STATIC', clusterName: `n-${suffix()}`, modelId: model.id, endpointUrl: 'http://10.0.0.1:8000', status: 'READY' } });
 
-  async function startApi(env: Record<string, string> = {}) {
+  async function startApi(env: Record<string, string> = {}, log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })) {
     const config = loadApiConfig({
       NODE_ENV: 'test', PORT: '0', DATABASE_URL: db.url, REDIS_URL: redis.url, SHUTDOWN_GRACE_SECONDS: '2',
       INFERENCE_REDIS_PREFIX: redis.prefix, REDIS_CHANNEL_PREFIX: redis.prefix, GRAPHQL_REDIS_PREFIX: `${redis.prefix}gql:`, SESSION_TOKEN_SECRET: SECRET, NODE_SECRET_KEY: 'graphql-fixture-node-secret-key-0123456789', BULLMQ_PREFIX: bullPrefix, USAGE_WRITER_ENABLED: 'false', ...env,
     });
-    const api = buildApi({ config, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+    const api = buildApi({ config, log });
     const { url } = await api.start();
     let stopped: Promise<void> | undefined;
     const stop = () => (stopped ??= api.stop());
