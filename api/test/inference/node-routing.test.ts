@@ -128,12 +128,10 @@ describe('nodeStatusChanged, without the periodic re-read', () => {
     const m = await world.addModel(model);
     const pair = [await startSim({ model }), await startSim({ model })];
     sims.push(...pair);
-    const nodes = [];
-    for (const sim of pair) {
-      nodes.push(await world.prisma.node.create({
-        data: { provider: 'STATIC', clusterName: `sim-${randomBytes(4).toString('hex')}`, modelId: m.id, endpointUrl: sim.url, status: 'STARTING' },
-      }));
-    }
+    // Created STARTING: the state machine's move to READY is the only news of them this instance gets.
+    const nodes = await Promise.all(pair.map((sim) => world.prisma.node.create({
+      data: { provider: 'STATIC', clusterName: `sim-${randomBytes(4).toString('hex')}`, modelId: m.id, endpointUrl: sim.url, status: 'STARTING' },
+    })));
     for (const node of nodes) await transitionNode({ prisma: world.prisma, bus: still.bus, nodeId: node.id, to: 'READY' });
     await world.eventually(async () => still.inference.nodes.nodesFor(model).length === 2, 2_000);
     for (let i = 0; i < 4; i++) expect(await complete(still, model)).toBe(200);
