@@ -174,9 +174,14 @@ describe('allowed models', () => {
     const other = await refusal(OTHER);
     expect(other).toMatchObject({ status: 404, code: 'model_not_found', param: 'model' });
     expect(other).toEqual(await refusal('no/such-model'));
+    // Listed and retrieved: only the allowed models.
+    await eventually(async () => (await sdk.models.list()).data.length > 0);
+    expect((await sdk.models.list()).data.map((m) => m.id)).toEqual([MODEL]);
+    await expect(sdk.models.retrieve(OTHER)).rejects.toBeInstanceOf(NotFoundError);
     // Opening the list to every model lets the other model through.
     expect((await update({ id: key.id, allowedModels: [] })).errors).toBeUndefined();
     await eventually(() => chat(sdk, { model: OTHER }).then(() => true, () => false));
+    expect((await sdk.models.list()).data.map((m) => m.id)).toEqual(expect.arrayContaining([MODEL, OTHER, world.model.name]));
   });
 });
 

@@ -5,6 +5,7 @@ import { sendJson, setHeaders } from '../../http/respond.ts';
 import type { RouteGroup } from '../../http/router.ts';
 import { authenticateRequest } from '../authenticate-request.ts';
 import type { InferenceDeps } from '../inference-deps.ts';
+import { keyMayCall } from '../key-spend.ts';
 import type { ServedModelInfo } from '../node-registry.ts';
 
 /** OpenAI's model object, plus vLLM's `max_model_len`. */
@@ -41,21 +42,22 @@ function modelIdOf(path: string): string | undefined {
 }
 
 /**
- * GET /v1/models: the models at least one READY node serves now that the key's organization may call (public
- * ones, and those limited to it). GET /v1/models/{id}: one of them, or 404 `model_not_found` for any other
+ * GET /v1/models: the models at least one READY node serves now that the key may call (public ones and those
+ * limited to its organization, within the key's allowed models). GET /v1/models/{id}: one of them, or 404 `model_not_found` for any other
  * name (a model limited to another organization answers exactly as one that does not exist).
  */
 export function registerModels(v1: RouteGroup, deps: InferenceDeps): void {
   const { registry } = deps;
+  const callable = (key: AuthenticatedKey) => registry.servedModels(key.organizationId).filter((m) => keyMayCall(key, m.name));
   v1.on('GET', '/v1/models', async (req, res) => {
     const key = await admitModelRead(req, res, deps);
-    const body: ModelListResponse = { object: 'list', data: registry.servedModels(key.organizationId).map(modelObject) };
+    const body: ModelListResponse = { object: 'list', data: callable(key).map(modelObject) };
     sendJson(res, 200, body);
   });
   v1.on('GET', `${MODEL_PREFIX}*`, async (req, res, ctx) => {
     const key = await admitModelRead(req, res, deps);
     const id = modelIdOf(ctx.path);
-    const model = id ? registry.servedModels(key.organizationId).find((m) => m.name === id) : undefined;
+    const model = id ? callable(key).find((m) => m.name === id) : undefined;
     if (!model) throw new AppError('NOT_FOUND', `The model '${id ?? ctx.path.slice(MODEL_PREFIX.length)}' does not exist or you do not have access to it.`, { param: 'model', detail: 'model_not_found' });
     sendJson(res, 200, modelObject(model));
   });
