@@ -62,8 +62,12 @@ describe('simulator processes as nodes', () => {
     })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).message).toMatch(/incomplete/);
-    const record = await world.eventually(() => world.prisma.usageRecord.findFirst({ where: { modelName: model, stream: true } }));
-    expect(record).toMatchObject({ outcome: 'PARTIAL', estimated: true, errorCode: 'upstream_stream_cut', nodeId: node.id });
-    expect(record.completionTokens).toBeGreaterThanOrEqual(4);
+    await world.eventually(() => world.prisma.usageRecord.findFirst({ where: { modelName: model, stream: true } }));
+    // Stopped means drained (recorder and writer): the count is final, and the cut stream has exactly one record.
+    await api.stop();
+    const records = await world.prisma.usageRecord.findMany({ where: { modelName: model, stream: true } });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ outcome: 'PARTIAL', estimated: true, errorCode: 'upstream_stream_cut', nodeId: node.id });
+    expect(records[0]!.completionTokens).toBeGreaterThanOrEqual(4);
   });
 });
