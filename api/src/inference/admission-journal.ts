@@ -59,6 +59,8 @@ export function createAdmissionJournal({ redis, prefix, log, livenessTtlMs = 15_
   const instanceId = `api_${randomBytes(6).toString('hex')}`;
   const keys = admissionKeys(prefix, instanceId);
   const running = new Map<string, { entry: AdmissionEntry; progress: AdmissionProgress; written: number }>();
+  // Entries of requests metered while Redis was away (their records went to Postgres or the spool): deleted once it is back.
+  const unsettled = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let lastFailureLog = 0;
 
@@ -71,9 +73,12 @@ export function createAdmissionJournal({ redis, prefix, log, livenessTtlMs = 15_
       r.entry = { ...r.entry, nodeId: r.progress.nodeId, completionTokens: r.progress.completionTokens, checkpointAt: at };
       pipeline.hset(keys.journal, r.entry.id, JSON.stringify(r.entry));
     }
+    const settling = [...unsettled];
+    if (settling.length > 0) pipeline.hdel(keys.journal, ...settling);
     try {
       if (redis.status !== 'ready') throw new Error(`redis is ${redis.status}`);
       await pipeline.exec();
+      for (const id of settling) unsettled.delete(id);
     } catch (err) {
       if (Date.now() - lastFailureLog > 5_000) {
         lastFailureLog = Date.now();
@@ -104,6 +109,11 @@ export function createAdmissionJournal({ redis, prefix, log, livenessTtlMs = 15_
       running.delete(id);
       transaction.hdel(keys.journal, id);
     },
+    /** For a record that went elsewhere (Redis away): the entry is deleted by a later heartbeat. */
+    settleLater(id: string): void {
+      running.delete(id);
+      unsettled.add(id);
+    },
     start(): void {
       void heartbeat();
       timer = setInterval(() => void heartbeat(), checkpointIntervalMs);
@@ -113,6 +123,7 @@ export function createAdmissionJournal({ redis, prefix, log, livenessTtlMs = 15_
     async stop(): Promise<void> {
       clearInterval(timer);
       running.clear();
+      unsettled.clear();
       try {
         if (redis.status === 'ready') await redis.multi().del(keys.journal).srem(keys.instances, instanceId).del(keys.live).exec();
       } catch (err) {

@@ -33,9 +33,11 @@ export function createUsageRecorder({ redis, prisma, streamKey, rateLimiter, jou
   async function insertDirectly(record: UsageRecordMessage, reason: string): Promise<void> {
     try {
       metrics.usageWritten.inc(await insertUsageRecords(prisma, [record]));
+      journal.settleLater(record.id);
     } catch (err) {
       try {
         await spool.append(record);
+        journal.settleLater(record.id);
         log.warn({ err: (err as Error).message, recordId: record.id, reason }, 'usage record spooled to disk: neither Redis nor Postgres took it');
       } catch (spoolErr) {
         metrics.usageWriteErrors.inc({ stage: 'dropped' });

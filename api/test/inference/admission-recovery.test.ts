@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '@cic/vllm-sim';
+import { hostPortOf, startTcpProxy } from '../../../core/test/tcp-proxy.ts';
 import { type AdmissionEntry, admissionKeys } from '../../src/inference/admission-journal.ts';
 import { killHard, spawnApiProcess } from './api-process.ts';
 import { createInferenceWorld, type InferenceWorld, MODEL, postJson, startSim } from './inference-fixture.ts';
@@ -101,4 +102,29 @@ describe('admission recovery', () => {
     // And the limiter's count of admitted requests equals the records of the key (the first request's included).
     expect(await world.prisma.usageRecord.count({ where: { apiKeyId: key.id } })).toBe(await admittedSoFar());
   }, 120_000);
+
+  it('deletes the entry of a request metered while Redis was away once Redis is back', async () => {
+    const key = await world.createKey();
+    const proxy = await startTcpProxy(hostPortOf(world.redis.url, 6379));
+    try {
+      // Alive for the whole test whatever Redis says, so the other instance does not recover its request meanwhile.
+      const api = await world.startApi({ redisUrl: proxy.urlFor(world.redis.url), env: { ...FAST_DURABILITY, ADMISSION_LIVENESS_TTL_MS: '600000' } });
+      await world.eventually(() => api.inference.nodes.nodesFor(MODEL).length > 0);
+      const res = await postJson(`${api.baseURL}/chat/completions`, { model: MODEL, stream: true, max_tokens: 30, messages: [{ role: 'user', content: 'word '.repeat(30) }] }, key.secret, { 'x-request-id': 'req-redis-away' });
+      const reader = res.body!.getReader();
+      await reader.read(); // admitted and journaled; the record comes at the end
+      proxy.cut();
+      while (!(await reader.read()).done);
+      const record = await world.eventually(() => world.prisma.usageRecord.findFirst({ where: { requestId: 'req-redis-away' } }));
+      expect(record.outcome).toBe('SUCCESS');
+      // Its record went straight to Postgres; the entry could not be deleted with it.
+      const journals = (await redis.smembers(`${world.redis.prefix}adm:instances`)).map((id) => admissionKeys(world.redis.prefix, id).journal);
+      const journaled = async () => (await Promise.all(journals.map((j) => redis.hexists(j, record.id)))).includes(1);
+      expect(await journaled()).toBe(true);
+      proxy.restore();
+      await world.eventually(async () => !(await journaled()));
+    } finally {
+      await proxy.close();
+    }
+  });
 });
