@@ -17,12 +17,17 @@ export function when(iso: string | null | undefined): string {
   return new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
 }
 
+/** To the second, for logs whose lines come seconds apart, e.g. "1 Dec 2026, 05:14:03 UTC". */
+export function whenExact(iso: string): string {
+  return new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' }) + ' UTC';
+}
+
 const STATUS_TONE: Record<string, string> = {
   READY: 'ok', ACTIVE: 'ok', PENDING: 'warn', PROVISIONING: 'warn', STARTING: 'warn', DRAINING: 'warn',
   TERMINATING: 'warn', UNHEALTHY: 'bad', FAILED: 'bad', REVOKED: 'bad', EXPIRED: 'bad',
 };
 export const tone = (status: string): string => STATUS_TONE[status] ?? '';
 
-/** Compact time for dense tables, e.g. "29 Nov 02:56". */
-export const shortWhen = (iso: string | null | undefined): string =>
-  iso ? new Date(iso).toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: 'UTC' }) : '—';
+/** Compact time for dense tables, e.g. "29 Nov 02:56" (with `seconds`, "29 Nov 02:56:07"). */
+export const shortWhen = (iso: string | null | undefined, { seconds = false } = {}): string =>
+  iso ? new Date(iso).toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}), timeZone: 'UTC' }) : '—';

@@ -1,5 +1,6 @@
 import { fail } from '@sveltejs/kit';
 import { actionMessage, gql, tryGql } from '$lib/server/api';
+import { terminateNodeAction } from '$lib/server/node-actions';
 import { requirePlatformAdmin } from '$lib/server/require-admin';
 import { NODE_FIELDS } from '$lib/graphql-fields';
 import type { NodeRow } from '$lib/nodes';
@@ -14,13 +15,32 @@ export const load: PageServerLoad = async (event) => {
   return { nodes: res.data?.nodes.edges.map((e) => e.node) ?? [], models: res.data?.models ?? [], problem: res.problem };
 };
 
+const PROVIDERS = ['LOCAL', 'SKYPILOT', 'STATIC'] as const;
+
+/**
+ * The launchNode input from the form: only the fields the chosen provider takes (a STATIC node its
+ * server's URL and key; the others vLLM arguments, SkyPilot also the source and where it runs).
+ * Empty fields are left out, so the model's launch defaults apply.
+ */
+function launchInput(form: FormData) {
+  const field = (k: string) => String(form.get(k) ?? '').trim() || null;
+  const provider = PROVIDERS.find((p) => p === form.get('provider')) ?? 'LOCAL';
+  const vllmArgs = String(form.get('vllmArgs') ?? '').split(/\s+/).filter(Boolean);
+  if (provider === 'STATIC') return { model: field('model'), provider, config: { baseUrl: field('baseUrl'), apiKey: field('apiKey') } };
+  const sky = provider === 'SKYPILOT';
+  return {
+    model: field('model'), provider,
+    ...(sky ? { accelerator: field('accelerator'), cloud: field('cloud'), region: field('region') } : {}),
+    config: { ...(sky && field('modelSource') ? { modelSource: field('modelSource') } : {}), ...(vllmArgs.length ? { vllmArgs } : {}) },
+  };
+}
+
 export const actions: Actions = {
   launch: async (event) => {
     requirePlatformAdmin((await viewerContext(event)).viewer);
-    const form = await event.request.formData();
-    const field = (k: string) => String(form.get(k) ?? '').trim() || null;
-    const input = { model: field('model'), provider: field('provider') ?? 'LOCAL', accelerator: field('accelerator'), cloud: field('cloud'), region: field('region') };
+    const input = launchInput(await event.request.formData());
     if (!input.model) return fail(400, { action: 'launch', message: 'Pick the model the node should serve.' });
+    if (input.provider === 'STATIC' && !input.config.baseUrl) return fail(400, { action: 'launch', message: 'A static node needs the base URL of its running vLLM server.' });
     try {
       const data = await gql<{ launchNode: { id: string; status: string } }>(event, `
         mutation Launch($input: LaunchNodeInput!) { launchNode(input: $input) { id status } }
@@ -30,14 +50,5 @@ export const actions: Actions = {
       return fail(400, { action: 'launch', message: actionMessage(err) });
     }
   },
-  terminate: async (event) => {
-    requirePlatformAdmin((await viewerContext(event)).viewer);
-    const id = String((await event.request.formData()).get('id') ?? '');
-    try {
-      await gql(event, 'mutation Terminate($id: ID!) { terminateNode(id: $id) { id status } }', { id });
-      return { action: 'terminate', ok: true, message: 'Termination requested; the node drains and stops.' };
-    } catch (err) {
-      return fail(400, { action: 'terminate', message: actionMessage(err) });
-    }
-  },
+  terminate: terminateNodeAction,
 };

@@ -1,9 +1,10 @@
 import { error } from '@sveltejs/kit';
 import { tryGql } from '$lib/server/api';
+import { terminateNodeAction } from '$lib/server/node-actions';
 import { requirePlatformAdmin } from '$lib/server/require-admin';
 import { NODE_EVENT_FIELDS, NODE_FIELDS } from '$lib/graphql-fields';
 import type { NodeEventRow, NodeRow } from '$lib/nodes';
-import type { PageServerLoad } from './$types';
+import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
   requirePlatformAdmin((await event.parent()).viewer);
@@ -13,3 +14,5 @@ export const load: PageServerLoad = async (event) => {
   if (res.data && !res.data.node) error(404, { message: `There is no node ${event.params.id}.`, hint: 'It may have been removed; go back to the node list.' });
   return { node: res.data?.node ?? null, events: res.data?.node?.events.edges.map((e) => e.node) ?? [], problem: res.problem };
 };
+
+export const actions: Actions = { terminate: terminateNodeAction };
