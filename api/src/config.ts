@@ -65,6 +65,8 @@ export const apiEnvSchema = z.object({
     }
     return origins;
   }),
+  /** Organizations (the busiest) that keep their own `organization` label on the inference metrics; the others are `other`. */
+  INFERENCE_METRICS_TOP_ORGANIZATIONS: z.coerce.number().int().min(0).max(1_000).default(20),
   /** Seals and opens node API keys (docs/security.md#nodes-every-hop-to-a-vllm-server-is-authenticated); the job workers need the same value. Required in production, a fixed dev value otherwise. */
   NODE_SECRET_KEY: z.string().min(32, 'expected at least 32 characters').optional(),
   /** Let STATIC node base URLs use link-local / cloud metadata addresses (169.254.0.0/16, fd00:ec2::254). */

@@ -32,6 +32,41 @@ describe('Prometheus rules and Grafana dashboards', () => {
     expect(result.status).toBe(0);
   });
 
+  it('CicOrganizationErrorRatio fires for the one organization whose requests fail, not for busy or idle others', ({ skip }) => {
+    skip(!promtool, missingCommand('promtool', 'PROMTOOL_PATH'));
+    const dir = mkdtempSync(join(tmpdir(), 'cic-rules-'));
+    const { annotations } = loadRules().find((r) => r.alert === 'CicOrganizationErrorRatio')!;
+    const expected = {
+      summary: annotations!.summary!.replace('{{ $labels.organization }}', 'org_bad'),
+      description: annotations!.description!.replace('{{ $value | humanizePercentage }}', '33.33%'),
+    };
+    // Per minute: org_bad 60 requests, 20 of them 502; org_good 600 all 200; org_idle 1 request, a 500 (too few to page).
+    const series = (organization: string, status: string, perMinute: number) =>
+      `      - series: 'cic_inference_requests_total{model="m",status="${status}",organization="${organization}"}'\n        values: '0+${perMinute}x30'`;
+    writeFileSync(join(dir, 'test.yaml'), [
+      `rule_files: ["${RULES_FILE}"]`,
+      'evaluation_interval: 1m',
+      'tests:',
+      '  - interval: 1m',
+      '    input_series:',
+      series('org_bad', '200', 40), series('org_bad', '502', 20), series('org_good', '200', 600), series('org_idle', '500', 1),
+      '    alert_rule_test:',
+      '      - eval_time: 20m',
+      '        alertname: CicOrganizationErrorRatio',
+      '        exp_alerts:',
+      '          - exp_labels: { severity: warning, organization: org_bad }',
+      `            exp_annotations: ${JSON.stringify(expected)}`,
+      '',
+    ].join('\n'));
+    try {
+      const result = spawnSync(promtool!, ['test', 'rules', 'test.yaml'], { cwd: dir, encoding: 'utf8' });
+      expect(result.stdout + result.stderr).toMatch(/SUCCESS/);
+      expect(result.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('wrapped as the docs show, the rules are a valid PrometheusRule for the Operator', () => {
     const spec = parse(readFileSync(RULES_FILE, 'utf8')) as never;
     expect(() => new PrometheusRule({ metadata: { name: 'cic', labels: { release: 'prometheus' } }, spec }).validate()).not.toThrow();

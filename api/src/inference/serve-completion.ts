@@ -6,14 +6,15 @@ import type { ProxiedRequest } from './request-schemas.ts';
 /** Counts the request and queues its usage record, both from its outcome. */
 function recordOutcome({ metrics, usage }: InferenceDeps, outcome: CompletionOutcome): void {
   const model = outcome.modelLabel;
-  metrics.requests.inc({ model, status: String(outcome.status) });
+  const organization = metrics.organizations.labelOf(outcome.organizationId);
+  metrics.requests.inc({ model, status: String(outcome.status), organization });
   const metered = outcome.metered;
   if (!metered) return;
   const { record } = metered;
   metrics.duration.observe({ model }, metered.durationSeconds);
   if (metered.ttftSeconds !== undefined) metrics.ttft.observe({ model }, metered.ttftSeconds);
-  if (record.promptTokens > 0) metrics.tokens.inc({ model, type: 'prompt' }, record.promptTokens);
-  if (record.completionTokens > 0) metrics.tokens.inc({ model, type: 'completion' }, record.completionTokens);
+  if (record.promptTokens > 0) metrics.tokens.inc({ model, type: 'prompt', organization }, record.promptTokens);
+  if (record.completionTokens > 0) metrics.tokens.inc({ model, type: 'completion', organization }, record.completionTokens);
   usage.record(record, metered.tokenCorrection);
 }
 

@@ -82,7 +82,8 @@ describe('bad input under /v1', () => {
   });
 
   it('answers unknown /v1 routes and wrong methods in OpenAI shape', async () => {
-    for (const path of ['/embeddings', '', '/chat/completions/x']) {
+    // /responses included: CIC does not serve OpenAI's Responses API (docs/inference.md).
+    for (const path of ['/responses', '/audio/speech', '', '/chat/completions/x']) {
       expect((await expectError(await fetch(`${api.baseURL}${path}`, { method: 'POST' }), 404)).code).toBe('unknown_url');
     }
     const wrong = await fetch(url(), { headers: { authorization: `Bearer ${key}` } });
@@ -114,18 +115,20 @@ describe('bad input under /v1', () => {
     expect(ok.status).toBe(200);
   });
 
-  it('exposes the inference metrics without key or tenant labels', async () => {
+  it('exposes the inference metrics without key labels, organizations only by id', async () => {
     const text = await (await fetch(`${api.url}/metrics`)).text();
     for (const name of ['cic_inference_requests_total', 'cic_inference_ttft_seconds', 'cic_inference_duration_seconds', 'cic_inference_tokens_total', 'cic_circuit_state', 'cic_ratelimit_rejections_total', 'cic_upstream_errors_total']) {
       expect(text).toContain(`# TYPE ${name}`);
     }
-    expect(text).toMatch(/cic_inference_requests_total\{model="cic\/sim-echo-1",status="200"\} \d+/);
-    expect(text).toMatch(/cic_inference_requests_total\{model="unknown",status="400"\} \d+/);
-    expect(text).toMatch(/cic_inference_requests_total\{model="unknown",status="413"\} \d+/);
+    const org = `organization="${world.org.id}"`;
+    expect(text).toContain(`cic_inference_requests_total{model="cic/sim-echo-1",status="200",${org}}`);
+    expect(text).toContain(`cic_inference_requests_total{model="unknown",status="400",${org}}`);
+    expect(text).toContain(`cic_inference_requests_total{model="unknown",status="413",${org}}`);
     // One route per endpoint: the HTTP metrics name each, not a /v1 catch-all.
     expect(text).toMatch(/http_requests_total\{method="POST",route="\/v1\/chat\/completions",status="200"\} \d+/);
     expect(text).toMatch(/http_requests_total\{method="GET",route="\/v1\/models",status="200"\} \d+/);
     // Label sets only: help texts may well speak of organizations.
-    expect(text).not.toMatch(/\{[^}]*(organization|api_key|key_id)[^}]*\}/);
+    expect(text).not.toMatch(/\{[^}]*(api_key|key_id)[^}]*\}/);
+    expect(text).not.toContain(world.org.slug);
   });
 });
