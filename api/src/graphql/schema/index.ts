@@ -11,6 +11,7 @@ import './api-key-mutations.ts';
 import './member-mutations.ts';
 import './invitation-mutations.ts';
 import './usage.ts';
+import './request-log.ts';
 import './billing.ts';
 import './billing-mutations.ts';
 import './model.ts';
