@@ -1,6 +1,6 @@
 import { createPrismaClient, type PrismaClient } from '@cic/db';
 import type { Redis } from 'ioredis';
-import { platformRateLimitsOf, type ApiConfig } from './config.ts';
+import { platformRateLimitsOf, platformSettingsDefaultsOf, type ApiConfig } from './config.ts';
 import { registerHealthRoutes } from './http/health-routes.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { Router } from './http/router.ts';
@@ -40,12 +40,14 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
   const router = new Router();
   let shuttingDown = false;
 
+  const platformDefaults = platformSettingsDefaultsOf(config);
   registerHealthRoutes(router, { prisma, redis, registry: metrics.registry, isShuttingDown: () => shuttingDown });
   registerInternalAuthRoutes(router, {
     prisma, registry: metrics.registry, secret: config.INTERNAL_AUTH_SECRET,
     throttle: createSignInThrottle({
       redis, prefix: config.INFERENCE_REDIS_PREFIX, perEmail: config.SIGNIN_LINKS_PER_EMAIL, perClient: config.SIGNIN_LINKS_PER_CLIENT, windowSeconds: config.SIGNIN_LINK_WINDOW_SECONDS,
     }),
+    platformDefaults,
   });
   const billing = buildBilling({ settings: config, prisma, bus, registry: metrics.registry, log });
   registerStripeWebhookRoute(router, { prisma, bus, metrics: billing.metrics, webhookSecret: billing.webhookSecret });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { boolVar, logLevelVar, parseEnv, portVar, urlVar } from '@cic/core/lib/env';
 import type { PlatformRateLimits } from '@cic/core/api-keys/rate-limit-ceilings';
 import { DEFAULT_INVITATION_VALID_DAYS } from '@cic/core/organizations/invitation-status';
+import { platformSettingsInput, SIGNUP_POLICIES, type PlatformSettingsValues } from '@cic/core/platform/platform-settings';
 
 export const apiEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -156,6 +157,15 @@ export const apiEnvSchema = z.object({
   GRAPHQL_REDIS_PREFIX: z.string().min(1).default('cic:gql:'),
   /** Days an invitation stays open for the invitee to accept (inviteMember, resendInvitation). */
   INVITATION_VALID_DAYS: z.coerce.number().int().min(1).max(90).default(DEFAULT_INVITATION_VALID_DAYS),
+  // Sign-up and new organizations (docs/dashboard.md#sign-up-and-first-credits): the defaults until a platform admin saves the settings.
+  /** Who may create an account: open, invite_only or allowed_domains (an invitation always lets its email in). */
+  SIGNUP_POLICY: z.string().trim().toUpperCase().pipe(z.enum(SIGNUP_POLICIES, { error: 'expected open, invite_only or allowed_domains' })).default('OPEN'),
+  /** Comma-separated domains whose addresses may sign up under allowed_domains, e.g. example.com,example.org. */
+  SIGNUP_ALLOWED_DOMAINS: z.string().default(''),
+  /** Credit granted to each organization created at sign-up, in USD (0 in production unless set; npm start sets 5). */
+  NEW_ORGANIZATION_CREDIT_USD: z.coerce.number().min(0).max(1000).default(0),
+  /** How users reach the operator (an email address or an https URL), shown where credits cannot be bought. */
+  OPERATOR_CONTACT: z.string().trim().min(1).optional(),
   /** BullMQ key prefix of the node-lifecycle queue; the jobs worker must use the same. */
   BULLMQ_PREFIX: z.string().min(1).default('bull'),
 }).refine((c) => c.CHECKOUT_MIN_CENTS <= c.CHECKOUT_MAX_CENTS, {
@@ -177,5 +187,29 @@ export const platformRateLimitsOf = (config: Pick<ApiConfig, 'RATE_LIMIT_DEFAULT
   maxRpm: config.RATE_LIMIT_MAX_RPM,
   maxTpm: config.RATE_LIMIT_MAX_TPM,
 });
+
+/**
+ * The platform settings the environment gives, until a platform admin saves their own (updatePlatformSettings).
+ * Domains and contact are validated as the mutation validates them: a bad value stops the API at start.
+ */
+export function platformSettingsDefaultsOf(config: Pick<ApiConfig, 'SIGNUP_POLICY' | 'SIGNUP_ALLOWED_DOMAINS' | 'NEW_ORGANIZATION_CREDIT_USD' | 'OPERATOR_CONTACT'>): PlatformSettingsValues {
+  const parsed = platformSettingsInput.required({ allowedEmailDomains: true }).safeParse({
+    allowedEmailDomains: config.SIGNUP_ALLOWED_DOMAINS.split(',').map((d) => d.trim()).filter(Boolean),
+    operatorContact: config.OPERATOR_CONTACT ?? null,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${issue.path[0] === 'operatorContact' ? 'OPERATOR_CONTACT' : 'SIGNUP_ALLOWED_DOMAINS'}: ${issue.message}`);
+  }
+  if (config.SIGNUP_POLICY === 'ALLOWED_DOMAINS' && parsed.data.allowedEmailDomains.length === 0) {
+    throw new Error('SIGNUP_ALLOWED_DOMAINS: give at least one domain when SIGNUP_POLICY=allowed_domains');
+  }
+  return {
+    signupPolicy: config.SIGNUP_POLICY,
+    allowedEmailDomains: parsed.data.allowedEmailDomains,
+    newOrganizationCreditMicros: BigInt(Math.round(config.NEW_ORGANIZATION_CREDIT_USD * 1_000_000)),
+    operatorContact: parsed.data.operatorContact ?? null,
+  };
+}
 
 export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiConfig => parseEnv(apiEnvSchema, env);

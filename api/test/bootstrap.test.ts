@@ -28,6 +28,10 @@ describe('bootstrapPlatform', () => {
     expect(first.createdKey).toMatch(/^cic_/);
     const second = await bootstrapPlatform({ prisma: db.prisma, adminEmail: 'ops@example.com', models: DEFAULT_MODELS });
     expect(second).toEqual({ ...first, createdKey: null });
+    // Stored as sign-in looks it up (lower case): another spelling is the same admin, not a second one.
+    const spelled = await bootstrapPlatform({ prisma: db.prisma, adminEmail: ' Ops@Example.COM ', models: DEFAULT_MODELS });
+    expect(spelled).toEqual({ ...first, createdKey: null });
+    expect(await db.prisma.user.count()).toBe(1);
 
     const user = await db.prisma.user.findUniqueOrThrow({ where: { email: 'ops@example.com' }, include: { memberships: true } });
     expect(user.isPlatformAdmin).toBe(true);

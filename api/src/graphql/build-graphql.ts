@@ -3,7 +3,7 @@ import type { PrismaClient } from '@cic/db';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { platformRateLimitsOf, type ApiConfig } from '../config.ts';
+import { platformRateLimitsOf, platformSettingsDefaultsOf, type ApiConfig } from '../config.ts';
 import type { Router } from '../http/router.ts';
 import { duplicateRedis } from '@cic/core/lib/redis';
 import type { TopicBus, Unsubscribe } from '@cic/core/lib/topic-bus';
@@ -53,7 +53,7 @@ export function buildGraphQL({ config, prisma, redis, bus, keys, registry, log, 
   const live = new LiveAuthorization({ prisma, log: gqlLog });
   const services: GraphQLServices = {
     prisma, redis, bus, events, nodeQueue, live, nodeSnapshots: new NodeSnapshots(prisma), usageEventsPerSecond: config.GRAPHQL_USAGE_EVENTS_PER_SECOND, rateLimits: platformRateLimitsOf(config), billing,
-    invitationValidDays: config.INVITATION_VALID_DAYS, invitationEvents: metrics.invitations,
+    invitationValidDays: config.INVITATION_VALID_DAYS, invitationEvents: metrics.invitations, platformDefaults: platformSettingsDefaultsOf(config),
     nodeLaunch: { nodeSecrets: nodeSecretBoxOf(config), urlPolicy: { allowLinkLocal: config.NODE_ALLOW_LINK_LOCAL_URLS } },
   };
   const limits = graphqlLimitsOf(config);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PrismaClient, Session, User } from '@cic/db';
 import { z } from 'zod';
 import { AppError } from '@cic/core/errors';
+import type { PlatformSettingsValues } from '@cic/core/platform/platform-settings';
 import { provisionUser } from './provision-user.ts';
 
 /** The user shape Auth.js expects (AdapterUser). */
@@ -57,13 +58,13 @@ export const ADAPTER_OPS = Object.keys(schemas) as AdapterOp[];
  * Runs one Auth.js adapter operation against the database. Auth.js calls these from the dashboard's
  * server (never the browser); unknown fields are dropped so a caller cannot set e.g. isPlatformAdmin.
  */
-export async function runAdapterOp(prisma: PrismaClient, op: AdapterOp, body: unknown): Promise<unknown> {
+export async function runAdapterOp(prisma: PrismaClient, platformDefaults: PlatformSettingsValues, op: AdapterOp, body: unknown): Promise<unknown> {
   const parsed = schemas[op].safeParse(body);
   if (!parsed.success) throw new AppError('BAD_REQUEST', `invalid ${op} input: ${parsed.error.issues.map((i) => i.path.join('.') || i.message).join(', ')}`);
   switch (op) {
     case 'createUser': {
       const d = schemas.createUser.parse(body);
-      return toAdapterUser(await provisionUser({ prisma, email: d.email, name: d.name, image: d.image, emailVerified: d.emailVerified }));
+      return toAdapterUser(await provisionUser({ prisma, platformDefaults, email: d.email, name: d.name, image: d.image, emailVerified: d.emailVerified }));
     }
     case 'getUser':
       return toAdapterUser(await prisma.user.findUnique({ where: { id: schemas.getUser.parse(body).id } }));

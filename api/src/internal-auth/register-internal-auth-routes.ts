@@ -4,9 +4,11 @@ import type { PrismaClient } from '@cic/db';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { AppError } from '@cic/core/errors';
+import type { PlatformSettingsValues } from '@cic/core/platform/platform-settings';
 import { sendJson } from '../http/respond.ts';
 import type { Router } from '../http/router.ts';
 import { ADAPTER_OPS, runAdapterOp, type AdapterOp } from './adapter-ops.ts';
+import { signUpDecision } from './provision-user.ts';
 import type { SignInThrottle } from './sign-in-throttle.ts';
 
 /** The header carrying the secret shared between the dashboard server and the API. */
@@ -20,11 +22,16 @@ export interface InternalAuthRouteOptions {
   secret: string | undefined;
   /** Counts magic-link requests (the `throttleSignInLink` operation). */
   throttle: SignInThrottle;
+  /** The environment's platform settings (sign-up policy, credit for new organizations) until an admin saves their own. */
+  platformDefaults: PlatformSettingsValues;
 }
 
 /** The dashboard asks before Auth.js mints a magic link: who it is for and which client asked. */
 const throttleInput = z.object({ email: z.string().min(1).max(320), client: z.string().min(1).max(100) });
 const THROTTLE_OP = 'throttleSignInLink';
+/** The dashboard asks whether an address may sign in (new accounts follow the sign-up policy). */
+const signUpInput = z.object({ email: z.string().min(1).max(320) });
+const SIGN_UP_OP = 'signUpDecision';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -48,7 +55,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
  * throttle it consults. Only the dashboard's server knows the shared secret; the browser never talks
  * to these routes.
  */
-export function registerInternalAuthRoutes(router: Router, { prisma, registry, secret, throttle }: InternalAuthRouteOptions): void {
+export function registerInternalAuthRoutes(router: Router, { prisma, registry, secret, throttle, platformDefaults }: InternalAuthRouteOptions): void {
   if (!secret) return;
   const expected = digest(secret);
   const requests = new Counter({
@@ -82,12 +89,21 @@ export function registerInternalAuthRoutes(router: Router, { prisma, registry, s
       sendJson(res, 200, { result: decision });
       return;
     }
+    if (op === SIGN_UP_OP) {
+      const parsed = signUpInput.safeParse(await readJson(req));
+      if (!parsed.success) throw new AppError('BAD_REQUEST', `invalid ${op} input: email`);
+      const decision = await signUpDecision(prisma, platformDefaults, parsed.data.email);
+      requests.inc({ op, outcome: decision.allowed ? 'ok' : 'refused' });
+      if (!decision.allowed) ctx.log.info({ reason: decision.reason }, 'sign-up refused by the platform policy');
+      sendJson(res, 200, { result: decision });
+      return;
+    }
     if (!(ADAPTER_OPS as string[]).includes(op)) {
       requests.inc({ op: 'unknown', outcome: 'not_found' });
       throw new AppError('NOT_FOUND', `unknown adapter operation ${op}`);
     }
     try {
-      const result = await runAdapterOp(prisma, op as AdapterOp, await readJson(req));
+      const result = await runAdapterOp(prisma, platformDefaults, op as AdapterOp, await readJson(req));
       requests.inc({ op, outcome: 'ok' });
       if (op === 'createUser') ctx.log.info({ userId: (result as { id: string }).id }, 'dashboard user created');
       sendJson(res, 200, { result });

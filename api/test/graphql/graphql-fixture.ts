@@ -49,7 +49,7 @@ export async function createGraphQLWorld() {
   const suffix = () => randomBytes(4).toString('hex');
 
   async function user(email: string, isPlatformAdmin = false) {
-    return prisma.user.create({ data: { email: `${email}-${suffix()}@example.com`, isPlatformAdmin } });
+    return prisma.user.create({ data: { email: `${email}-${suffix()}@example.com`.toLowerCase(), isPlatformAdmin } });
   }
   async function key(organizationId: string, scopes: string[] = ['graphql']) {
     const k = generateKey();

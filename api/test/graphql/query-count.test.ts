@@ -51,6 +51,7 @@ beforeAll(async () => {
     prisma, redis: null as never, bus: null as never, events: null as never, nodeQueue: null as never, usageEventsPerSecond: 4, rateLimits: RATE_LIMITS,
     live: new LiveAuthorization({ prisma, log }), nodeSnapshots: new NodeSnapshots(prisma),
     invitationValidDays: 7, invitationEvents: createGraphQLMetrics(new Registry()).invitations,
+    platformDefaults: { signupPolicy: 'OPEN', allowedEmailDomains: [], newOrganizationCreditMicros: 0n, operatorContact: null },
     nodeLaunch: { nodeSecrets: nodeSecretBoxOf({ NODE_ENV: 'test' }), urlPolicy: { allowLinkLocal: false } },
   } satisfies GraphQLServices;
   const metrics = createGraphQLMetrics(new Registry());

@@ -37,8 +37,10 @@ export interface BootstrapResult {
 const BOOTSTRAP_KEY_NAME = 'bootstrap';
 
 /** Idempotent: running it on every start converges to the same admin, organization and key. */
-export async function bootstrapPlatform({ prisma, adminEmail, apiKey, scopes: wanted = ['inference', 'graphql'], models, initialCreditMicros = 10_000_000n }: BootstrapOptions): Promise<BootstrapResult> {
+export async function bootstrapPlatform({ prisma, adminEmail: givenEmail, apiKey, scopes: wanted = ['inference', 'graphql'], models, initialCreditMicros = 10_000_000n }: BootstrapOptions): Promise<BootstrapResult> {
   const scopes = [...new Set(wanted)];
+  // Stored as sign-in stores it: the dashboard looks users up by the lower-cased address.
+  const adminEmail = givenEmail.trim().toLowerCase();
   for (const m of models) {
     await prisma.servedModel.upsert({ where: { name: m.name }, create: m, update: {} });
   }

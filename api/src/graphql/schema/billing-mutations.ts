@@ -7,6 +7,7 @@ import { createBillingPortalSession } from '@cic/core/billing/create-billing-por
 import { createCheckoutSession } from '@cic/core/billing/create-checkout-session';
 import { listInvoices, type InvoiceSummary } from '@cic/core/billing/list-invoices';
 import { updateModelPrice } from '@cic/core/billing/update-model-price';
+import { readPlatformSettings } from '@cic/core/platform/platform-settings';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { manageOrganizationScope } from './scopes.ts';
@@ -29,12 +30,13 @@ const readOrganizationScope = (ctx: GraphQLContext, organizationId: string) => {
   return { orgMember: organizationId };
 };
 
-const BillingSettings = builder.objectRef<{ mode: 'stripe' | 'manual'; checkoutMinCents: number; checkoutMaxCents: number }>('BillingSettings').implement({
+const BillingSettings = builder.objectRef<{ mode: 'stripe' | 'manual'; checkoutMinCents: number; checkoutMaxCents: number; operatorContact: string | null }>('BillingSettings').implement({
   description: 'How credits are bought here. In manual mode (no Stripe keys) only platform admins grant credits.',
   fields: (t) => ({
     mode: t.exposeString('mode', { description: '`stripe` or `manual`.' }),
     checkoutMinCents: t.exposeInt('checkoutMinCents'),
     checkoutMaxCents: t.exposeInt('checkoutMaxCents'),
+    operatorContact: t.exposeString('operatorContact', { nullable: true, description: "Whom to ask for credits (the operator's email or https URL), set by platform admins." }),
   }),
 });
 
@@ -88,9 +90,10 @@ builder.queryFields((t) => ({
   billingSettings: t.field({
     type: BillingSettings,
     authScopes: { authenticated: true },
-    resolve: (_root, _args, ctx) => {
+    resolve: async (_root, _args, ctx) => {
       const { stripe, checkout } = billingOf(ctx);
-      return { mode: stripe ? ('stripe' as const) : ('manual' as const), checkoutMinCents: checkout.minCents, checkoutMaxCents: checkout.maxCents };
+      const { operatorContact } = await readPlatformSettings(ctx.prisma, ctx.platformDefaults);
+      return { mode: stripe ? ('stripe' as const) : ('manual' as const), checkoutMinCents: checkout.minCents, checkoutMaxCents: checkout.maxCents, operatorContact };
     },
   }),
   invoices: t.field({

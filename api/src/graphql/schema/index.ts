@@ -19,6 +19,7 @@ import './model-mutations.ts';
 import './compute-node.ts';
 import './node-mutations.ts';
 import './audit-log.ts';
+import './platform-settings.ts';
 import './viewer.ts';
 import './subscriptions.ts';
 
