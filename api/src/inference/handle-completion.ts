@@ -111,7 +111,7 @@ export async function handleCompletion<B extends ProxiedRequest>(
     if (speculate) {
       const refused = new AbortController();
       void admission.then((d) => {
-        //BREAK
+        if (!d.allowed) refused.abort(new Error('refused by the rate limiter'));
       });
       signal = AbortSignal.any([ctx.signal, refused.signal]);
     } else {
