@@ -149,7 +149,8 @@ async function main(): Promise<void> {
   const nodeSecretKey = devSecrets(join(dataDir, 'secrets.json'), process.env, ['NODE_SECRET_KEY']);
   // The workers launch one local simulated node for the default model (same path as the launchNode mutation).
   const localNode = (process.env.LOCAL_NODE_AT_BOOT ?? 'true') === 'true';
-  supervised(apps, 'api', nodeChild([...tsx, 'api/src/main.ts'], { ...shared, ...secrets, ...nodeSecretKey, PORT: String(env.PORT), PUBLIC_WEB_URL: process.env.PUBLIC_WEB_URL ?? webUrl }));
+  // The API's usage spool (records neither Redis nor Postgres took) beside the Redis and Postgres data, not in /tmp: it survives a reboot.
+  supervised(apps, 'api', nodeChild([...tsx, 'api/src/main.ts'], { ...shared, ...secrets, ...nodeSecretKey, USAGE_SPOOL_DIR: process.env.USAGE_SPOOL_DIR ?? join(dataDir, 'usage-spool'), PORT: String(env.PORT), PUBLIC_WEB_URL: process.env.PUBLIC_WEB_URL ?? webUrl }));
   supervised(apps, 'jobs', nodeChild([...tsx, 'jobs/src/main.ts'], { ...shared, ...nodeSecretKey, JOBS_PORT: String(env.JOBS_PORT), LOCAL_NODE_AT_BOOT: String(localNode) }));
   supervised(apps, 'web', nodeChild(['web/build/index.js'], { ...shared, ...secrets, PORT: String(env.WEB_PORT), ORIGIN: webUrl, API_URL: apiUrl, PUBLIC_API_URL: process.env.PUBLIC_API_URL ?? apiUrl }));
   for (const app of apps) {
