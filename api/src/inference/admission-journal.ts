@@ -15,6 +15,8 @@ export interface AdmissionEntry {
   stream: boolean;
   /** The prompt estimate reserved at admission. */
   promptTokens: number;
+  /** The request's OpenAI `user` field. */
+  user: string | null;
   /** ISO timestamp. */
   startedAt: string;
   /** From the last checkpoint: the node answering and the completion tokens relayed so far. */

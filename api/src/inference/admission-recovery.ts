@@ -37,7 +37,7 @@ export function recoveredRecord(entry: AdmissionEntry, now = Date.now()): UsageR
   return {
     id: entry.id, requestId: entry.requestId, organizationId: entry.organizationId, apiKeyId: entry.apiKeyId, modelName: entry.modelName,
     nodeId: entry.nodeId, endpoint: entry.endpoint, stream: entry.stream, promptTokens: entry.promptTokens, completionTokens: entry.completionTokens,
-    cachedTokens: 0, estimated: true, ttftMs: null, durationMs: Math.max(0, (entry.checkpointAt ?? started) - started),
+    user: entry.user ?? null, cachedTokens: 0, estimated: true, ttftMs: null, durationMs: Math.max(0, (entry.checkpointAt ?? started) - started),
     // Tokens relayed means the client had its 200; before that it saw the connection drop.
     status: entry.completionTokens > 0 ? 200 : 502, outcome: 'PARTIAL', errorCode: 'api_instance_lost', startedAt: entry.startedAt, endedAt: now,
   };

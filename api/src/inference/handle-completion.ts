@@ -89,7 +89,7 @@ export async function handleCompletion<B extends ProxiedRequest>(
     const usageId = newUsageId();
     const { decision: admission, progress } = deps.admissions.acquire(deps.rateLimiter, key.id, limits, reserved, {
       id: usageId, requestId: ctx.requestId, organizationId: key.organizationId, apiKeyId: key.id, modelName: body.model, endpoint: endpoint.path,
-      stream: body.stream === true, promptTokens: promptEstimate, startedAt: startedAt.toISOString(),
+      stream: body.stream === true, promptTokens: promptEstimate, user, startedAt: startedAt.toISOString(),
     });
     // A key far from its limits is dispatched while the limiter answers; the answer is awaited before the
     // first byte goes back to the client (and a refusal aborts the upstream call). Others wait here.

@@ -54,7 +54,7 @@ describe('admission recovery', () => {
 
     const ids = Array.from({ length: STREAMS + WHOLE }, (_, i) => `req-killed-${i}`);
     await Promise.all(ids.slice(0, STREAMS).map(async (id) => {
-      const res = await postJson(`${base}/chat/completions`, { model: MODEL, stream: true, max_tokens: MAX_TOKENS, messages }, key.secret, { 'x-request-id': id });
+      const res = await postJson(`${base}/chat/completions`, { model: MODEL, stream: true, max_tokens: MAX_TOKENS, messages, user: 'user-42' }, key.secret, { 'x-request-id': id });
       expect(res.status).toBe(200);
       const reader = res.body!.getReader();
       void (async () => {
@@ -97,7 +97,7 @@ describe('admission recovery', () => {
       expect(entry, `record ${r.id} has the id its admission was journaled under`).toBeDefined();
       expect(r).toMatchObject({ outcome: 'PARTIAL', estimated: true, errorCode: 'api_instance_lost', apiKeyId: key.id, promptTokens: entry.promptTokens });
       expect(r.completionTokens).toBeGreaterThanOrEqual(entry.completionTokens);
-      if (r.stream) expect(r).toMatchObject({ status: 200, nodeId: entry.nodeId });
+      if (r.stream) expect(r).toMatchObject({ status: 200, nodeId: entry.nodeId, user: 'user-42' });
     }
     // And the limiter's count of admitted requests equals the records of the key (the first request's included).
     expect(await world.prisma.usageRecord.count({ where: { apiKeyId: key.id } })).toBe(await admittedSoFar());
