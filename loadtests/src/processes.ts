@@ -68,9 +68,10 @@ export const spawnSimulator = (name: string, args: string[]) => spawnListening(n
 /**
  * The API server (api/src/main.ts, production mode) on a free loopback port, resolved once /readyz is 200.
  * `BENCH_API_NODE_ARGS` adds Node flags (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile under load).
+ * `port` restarts an instance where a balancer already sends its traffic.
  */
-export async function spawnApi(name: string, env: Record<string, string>, extraNodeArgs: string[] = []): Promise<Child & { url: string }> {
-  const port = await freePort();
+export async function spawnApi(name: string, env: Record<string, string>, extraNodeArgs: string[] = [], port?: number): Promise<Child & { url: string }> {
+  port ??= await freePort();
   const nodeArgs = [...extraNodeArgs, ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
   // Production mode requires a NODE_SECRET_KEY; the benchmarks' nodes (simulators without --api-key) need no key of their own.
   const nodeSecretKey = randomBytes(32).toString('hex');

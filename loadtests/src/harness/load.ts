@@ -87,12 +87,20 @@ async function one(dispatcher: Agent, o: LoadOptions, key: LoadKey, stream: bool
   }
 }
 
-/** Runs an open-loop load at a fixed arrival rate for a fixed duration, bounded in count and time. */
-export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const dispatcher = new Agent({ connections: 512, pipelining: 1, keepAliveTimeout: 30_000 });
-  const maxInFlight = o.maxInFlight ?? 2_000;
+export interface OpenLoopOptions<T> {
+  ratePerSecond: number;
+  durationSeconds: number;
+  /** Sends request number `n` (0-based, in schedule order) and resolves with its sample. */
+  send: (n: number, started: number) => Promise<T>;
+  onSecond?: (second: number) => void | Promise<void>;
+  /** Bound on concurrently open requests (beyond it a due request is counted as dropped, not sent). */
+  maxInFlight: number;
+}
+
+/** Starts requests on a fixed schedule whether or not earlier ones finished (open loop), bounded in count and time. */
+export async function runOpenLoop<T>(o: OpenLoopOptions<T>): Promise<{ samples: T[]; dropped: number; wallSeconds: number }> {
   const total = Math.round(o.ratePerSecond * o.durationSeconds);
-  const samples: Sample[] = [];
+  const samples: T[] = [];
   const pending = new Set<Promise<void>>();
   let dropped = 0;
   let sent = 0;
@@ -106,13 +114,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
     const due = Math.min(total, Math.floor(elapsed * o.ratePerSecond));
     for (; sent < due; sent++) {
-      if (pending.size >= maxInFlight) {
+      if (pending.size >= o.maxInFlight) {
         dropped++;
         continue;
       }
-      const key = pickKey(o.keys, sent);
-      const stream = (sent * 0.7548776662) % 1 < o.streamShare;
-      const p: Promise<void> = one(dispatcher, o, key, stream, started).then((s) => {
+      const p: Promise<void> = o.send(sent, started).then((s) => {
         samples.push(s);
         pending.delete(p);
       });
@@ -121,7 +127,19 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     await new Promise((r) => setTimeout(r, 2));
   }
   await Promise.all(pending);
-  const wallSeconds = (performance.now() - started) / 1000;
+  return { samples, dropped, wallSeconds: (performance.now() - started) / 1000 };
+}
+
+/** Runs an open-loop load at a fixed arrival rate for a fixed duration, bounded in count and time. */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const dispatcher = new Agent({ connections: 512, pipelining: 1, keepAliveTimeout: 30_000 });
+  const result = await runOpenLoop({
+    ratePerSecond: o.ratePerSecond,
+    durationSeconds: o.durationSeconds,
+    maxInFlight: o.maxInFlight ?? 2_000,
+    onSecond: o.onSecond,
+    send: (n, started) => one(dispatcher, o, pickKey(o.keys, n), (n * 0.7548776662) % 1 < o.streamShare, started),
+  });
   await dispatcher.close();
-  return { samples, dropped, wallSeconds };
+  return result;
 }

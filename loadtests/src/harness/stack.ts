@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { createPrismaClient } from '@cic/db';
 import { generateKey } from '@cic/core/api-keys/key-format';
 import { bootstrapPlatform } from '@cic/core/bootstrap/bootstrap-platform';
 import { DEFAULT_MODELS, LOCAL_NODE_MODEL } from '@cic/core/bootstrap/default-models';
-import { startLocalStores } from '../local-stores.ts';
+import { startLocalStores, type LocalStores } from '../local-stores.ts';
 import { spawnApi, spawnSimulator, type Child } from '../processes.ts';
 import { startBalancer } from './balancer.ts';
 
@@ -15,6 +16,8 @@ export interface StackOptions {
   keys: { name: string; rpm: number; tpm: number }[];
   /** Extra env for the API processes. */
   apiEnv?: Record<string, string>;
+  /** Redis with an append-only file, restartable with its data (the chaos suite). */
+  durableRedis?: boolean;
 }
 
 export interface Stack {
@@ -23,6 +26,11 @@ export interface Stack {
   keys: { name: string; secret: string; rpm: number }[];
   simulators: (Child & { url: string; nodeId: string })[];
   model: string;
+  organizationId: string;
+  stores: LocalStores;
+  apis: (Child & { url: string })[];
+  /** Starts API instance `i` again on its port (after it was stopped or killed). */
+  restartApi(i: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -32,7 +40,7 @@ export interface Stack {
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const stops: (() => Promise<void>)[] = [];
-  const stores = await startLocalStores();
+  const stores = await startLocalStores({ durableRedis: options.durableRedis });
   stops.push(stores.stop);
 
   const prisma = createPrismaClient({ databaseUrl: stores.databaseUrl, poolSize: 2 });
@@ -69,16 +77,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   stops.push(async () => {
     await Promise.all(apis.map((a) => a.stop()));
   });
-  for (let i = 0; i < options.apiInstances; i++) {
-    apis.push(await spawnApi(`api-${i}`, {
-      DATABASE_URL: stores.databaseUrl,
-      REDIS_URL: stores.redisUrl,
-      SESSION_TOKEN_SECRET: 'load-test-session-secret-0123456789abcdef',
-      // Every connection comes from the balancer's address, as behind a real load balancer (docs/security.md).
-      HTTP_MAX_CONNECTIONS_PER_CLIENT: '100000',
-      ...options.apiEnv,
-    }));
-  }
+  const apiEnv = {
+    DATABASE_URL: stores.databaseUrl,
+    REDIS_URL: stores.redisUrl,
+    SESSION_TOKEN_SECRET: 'load-test-session-secret-0123456789abcdef',
+    // Every connection comes from the balancer's address, as behind a real load balancer (docs/security.md).
+    HTTP_MAX_CONNECTIONS_PER_CLIENT: '100000',
+    ...options.apiEnv,
+  };
+  // Each instance spools usage records (when neither Redis nor Postgres takes them) in a directory of its own
+  // in this run's, never in the machine's shared default where other processes would replay them.
+  const spawnInstance = (i: number, port?: number) => spawnApi(`api-${i}`, { ...apiEnv, USAGE_SPOOL_DIR: join(stores.dir, 'usage-spool', `api-${i}`) }, [], port);
+  for (let i = 0; i < options.apiInstances; i++) apis.push(await spawnInstance(i));
   const apiUrls = apis.map((a) => a.url);
   const balancer = await startBalancer(apiUrls.map((u) => ({ host: '127.0.0.1', port: Number(new URL(u).port) })));
   stops.push(balancer.close);
@@ -89,6 +99,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     keys,
     simulators,
     model: model.name,
+    organizationId: boot.organizationId,
+    stores,
+    apis,
+    async restartApi(i) {
+      apis[i] = await spawnInstance(i, Number(new URL(apis[i]!.url).port));
+    },
     async stop() {
       for (const stop of stops.reverse()) await stop().catch((err: unknown) => console.error('[harness] stop failed', err));
     },
