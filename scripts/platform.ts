@@ -149,8 +149,10 @@ async function main(): Promise<void> {
   const nodeSecretKey = devSecrets(join(dataDir, 'secrets.json'), process.env, ['NODE_SECRET_KEY']);
   // The workers launch one local simulated node for the default model (same path as the launchNode mutation).
   const localNode = (process.env.LOCAL_NODE_AT_BOOT ?? 'true') === 'true';
+  // A newcomer who signs up on the local dashboard gets some credit to try it, and knows whom to ask for more.
+  const firstRun = { NEW_ORGANIZATION_CREDIT_USD: process.env.NEW_ORGANIZATION_CREDIT_USD ?? '5', OPERATOR_CONTACT: process.env.OPERATOR_CONTACT ?? env.BOOTSTRAP_ADMIN_EMAIL };
   // The API's usage spool (records neither Redis nor Postgres took) beside the Redis and Postgres data, not in /tmp: it survives a reboot.
-  supervised(apps, 'api', nodeChild([...tsx, 'api/src/main.ts'], { ...shared, ...secrets, ...nodeSecretKey, USAGE_SPOOL_DIR: process.env.USAGE_SPOOL_DIR ?? join(dataDir, 'usage-spool'), PORT: String(env.PORT), PUBLIC_WEB_URL: process.env.PUBLIC_WEB_URL ?? webUrl }));
+  supervised(apps, 'api', nodeChild([...tsx, 'api/src/main.ts'], { ...shared, ...secrets, ...nodeSecretKey, USAGE_SPOOL_DIR: process.env.USAGE_SPOOL_DIR ?? join(dataDir, 'usage-spool'), ...firstRun, PORT: String(env.PORT), PUBLIC_WEB_URL: process.env.PUBLIC_WEB_URL ?? webUrl }));
   supervised(apps, 'jobs', nodeChild([...tsx, 'jobs/src/main.ts'], { ...shared, ...nodeSecretKey, JOBS_PORT: String(env.JOBS_PORT), LOCAL_NODE_AT_BOOT: String(localNode) }));
   supervised(apps, 'web', nodeChild(['web/build/index.js'], { ...shared, ...secrets, PORT: String(env.WEB_PORT), ORIGIN: webUrl, API_URL: apiUrl, PUBLIC_API_URL: process.env.PUBLIC_API_URL ?? apiUrl }));
   for (const app of apps) {

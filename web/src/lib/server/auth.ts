@@ -7,8 +7,10 @@ import { config } from './config';
 import { magicLinkSender } from './magic-link-mailer';
 import { sameOriginRedirect } from './safe-redirect';
 
+interface SignUpDecision { allowed: boolean; reason: string | null }
+
 /** Sign-in providers from the environment: Google and/or a generic OIDC issuer when configured, email always. */
-function providers(): Provider[] {
+function providers(signUp: (email: string) => Promise<SignUpDecision> = () => Promise.resolve({ allowed: true, reason: null })): Provider[] {
   const c = config();
   const list: Provider[] = [];
   if (c.AUTH_GOOGLE_ID && c.AUTH_GOOGLE_SECRET) list.push(Google({ clientId: c.AUTH_GOOGLE_ID, clientSecret: c.AUTH_GOOGLE_SECRET }));
@@ -29,7 +31,7 @@ function providers(): Provider[] {
     name: 'Email',
     from: c.EMAIL_FROM,
     maxAge: 24 * 3600,
-    sendVerificationRequest: magicLinkSender({ server: c.EMAIL_SERVER, from: c.EMAIL_FROM }),
+    sendVerificationRequest: magicLinkSender({ server: c.EMAIL_SERVER, from: c.EMAIL_FROM, signUp }),
     options: {},
   });
   return list;
@@ -54,7 +56,7 @@ const authConfig = (event: RequestEvent): SvelteKitAuthConfig => {
     // hooks.server.ts has already pinned those to ORIGIN, which is what makes trusting them safe.
     trustHost: true,
     adapter: httpAdapter(api),
-    providers: providers(),
+    providers: providers((email) => call<SignUpDecision>('signUpDecision', { email })),
     // Database sessions: the cookie holds a random token, the API keeps its digest; signing out deletes
     // the row, so a copied cookie stops working at once (docs/security.md).
     session: { strategy: 'database', maxAge: c.AUTH_SESSION_MAX_AGE_SECONDS },
@@ -69,7 +71,14 @@ const authConfig = (event: RequestEvent): SvelteKitAuthConfig => {
        * the API counts it per email and per client. The answer is the same whether the account exists.
        */
       async signIn({ user, email }) {
-        if (!email?.verificationRequest) return true;
+        // An OAuth sign-in (the provider vouches for the address) is refused here when the sign-up policy
+        // does not let a new address in; a magic link is refused by mail (magic-link-mailer.ts), so the
+        // form answers alike for every address. The API enforces the policy again at createUser.
+        if (!email) {
+          const signUp = await call<SignUpDecision>('signUpDecision', { email: user.email ?? '' });
+          return signUp.allowed || '/signin?error=SignUpClosed';
+        }
+        if (!email.verificationRequest) return true;
         const decision = await call<ThrottleDecision>('throttleSignInLink', { email: user.email ?? '', client: event.getClientAddress() });
         if (decision.allowed) return true;
         return `/signin?${new URLSearchParams({ error: 'RateLimited', retryAfter: String(decision.retryAfterSeconds) })}`;

@@ -10,6 +10,8 @@ interface OverviewData {
   } | null;
   /** The models this organization may call (public ones and those limited to it), with prices per million tokens. */
   models: { name: string; displayName: string | null; maxModelLen: number; promptPriceMicros: string; completionPriceMicros: string; available: boolean }[];
+  /** How credits come: bought (stripe) or granted by the operator (manual), and whom to ask then. */
+  billingSettings: { mode: string; operatorContact: string | null };
 }
 
 const startOfUtcDay = () => {
@@ -28,6 +30,7 @@ export const load: PageServerLoad = async (event) => {
         usage(from: $from, granularity: DAY) { totals { requests promptTokens completionTokens costMicros } }
       }
       models { name displayName maxModelLen promptPriceMicros completionPriceMicros available }
+      billingSettings { mode operatorContact }
     }
   `, { id: organization.id, from: startOfUtcDay() });
   let nodes: { status: string }[] | null = null;

@@ -9,6 +9,7 @@ const ERRORS: Record<string, string> = {
   OAuthAccountNotLinked: 'This email already signs in another way. Use the method you used first.',
   AccessDenied: 'Sign-in was refused.',
   Configuration: 'Sign-in is misconfigured on the server. Check the dashboard log.',
+  SignUpClosed: 'This address has no account here, and this platform does not let it create one: sign-up is by invitation (or open to some email domains only). Ask an administrator of your organization to invite this address.',
 };
 
 /** The magic-link throttle's refusal, with the wait it reported (?retryAfter=seconds). */

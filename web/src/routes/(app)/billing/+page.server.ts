@@ -14,7 +14,7 @@ interface BillingData {
       ledger: { edges: { node: { id: string; type: string; amountMicros: string; description: string; createdAt: string } }[] };
     } | null;
   } | null;
-  billingSettings: { mode: string; checkoutMinCents: number; checkoutMaxCents: number };
+  billingSettings: { mode: string; checkoutMinCents: number; checkoutMaxCents: number; operatorContact: string | null };
 }
 
 export interface InvoiceRow { id: string; number: string | null; amountPaidCents: number; currency: string; status: string | null; createdAt: string; hostedInvoiceUrl: string | null; pdfUrl: string | null }
@@ -31,7 +31,7 @@ export const load: PageServerLoad = async (event) => {
           ledger(first: 50) { edges { node { id type amountMicros description createdAt } } }
         }
       }
-      billingSettings { mode checkoutMinCents checkoutMaxCents }
+      billingSettings { mode checkoutMinCents checkoutMaxCents operatorContact }
     }
   `, { id: organization.id });
   const stripe = res.data?.billingSettings.mode === 'stripe';
