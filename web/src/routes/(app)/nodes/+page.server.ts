@@ -1,5 +1,6 @@
 import { fail } from '@sveltejs/kit';
 import { actionMessage, gql, tryGql } from '$lib/server/api';
+import { launchNodeInput } from '$lib/server/launch-node-input';
 import { terminateNodeAction } from '$lib/server/node-actions';
 import { requirePlatformAdmin } from '$lib/server/require-admin';
 import { NODE_FIELDS } from '$lib/graphql-fields';
@@ -15,30 +16,10 @@ export const load: PageServerLoad = async (event) => {
   return { nodes: res.data?.nodes.edges.map((e) => e.node) ?? [], models: res.data?.models ?? [], problem: res.problem };
 };
 
-const PROVIDERS = ['LOCAL', 'SKYPILOT', 'STATIC'] as const;
-
-/**
- * The launchNode input from the form: only the fields the chosen provider takes (a STATIC node its
- * server's URL and key; the others vLLM arguments, SkyPilot also the source and where it runs).
- * Empty fields are left out, so the model's launch defaults apply.
- */
-function launchInput(form: FormData) {
-  const field = (k: string) => String(form.get(k) ?? '').trim() || null;
-  const provider = PROVIDERS.find((p) => p === form.get('provider')) ?? 'LOCAL';
-  const vllmArgs = String(form.get('vllmArgs') ?? '').split(/\s+/).filter(Boolean);
-  if (provider === 'STATIC') return { model: field('model'), provider, config: { baseUrl: field('baseUrl'), apiKey: field('apiKey') } };
-  const sky = provider === 'SKYPILOT';
-  return {
-    model: field('model'), provider,
-    ...(sky ? { accelerator: field('accelerator'), cloud: field('cloud'), region: field('region') } : {}),
-    config: { ...(sky && field('modelSource') ? { modelSource: field('modelSource') } : {}), ...(vllmArgs.length ? { vllmArgs } : {}) },
-  };
-}
-
 export const actions: Actions = {
   launch: async (event) => {
     requirePlatformAdmin((await viewerContext(event)).viewer);
-    const input = launchInput(await event.request.formData());
+    const input = launchNodeInput(await event.request.formData());
     if (!input.model) return fail(400, { action: 'launch', message: 'Pick the model the node should serve.' });
     if (input.provider === 'STATIC' && !input.config.baseUrl) return fail(400, { action: 'launch', message: 'A static node needs the base URL of its running vLLM server.' });
     try {
