@@ -255,7 +255,9 @@ describe('usage, billing and admin', () => {
 
   it('billing explains manual mode when Stripe is not configured', async () => {
     await adminPage.goto(`${stack.webUrl}/billing`);
-    await adminPage.getByText('Stripe is not configured on this installation').waitFor();
+    await adminPage.getByTestId('manual-credits').waitFor();
+    // A platform admin also reads how to grant credits and how to enable Checkout.
+    await adminPage.getByText(/Credit adjustment\); setting STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET on the API enables Checkout/).waitFor();
     expect(await adminPage.getByTestId('billing-balance').textContent()).toMatch(/^\$\d/);
   });
 

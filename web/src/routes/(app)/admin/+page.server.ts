@@ -8,6 +8,7 @@ import type { Actions, PageServerLoad, RequestEvent } from './$types';
 interface Member { id: string; role: string; user: { id: string; email: string; name: string | null } }
 /** An invitation not cancelled: PENDING, or DECLINED/EXPIRED (resend reopens those); ACCEPTED ones are members. */
 interface InvitationRow { id: string; email: string; role: string; status: 'PENDING' | 'ACCEPTED' | 'DECLINED' | 'EXPIRED'; createdAt: string; expiresAt: string }
+interface PlatformSettings { signupPolicy: 'OPEN' | 'INVITE_ONLY' | 'ALLOWED_DOMAINS'; allowedEmailDomains: string[]; newOrganizationCreditMicros: string; operatorContact: string | null }
 interface OrgRow { id: string; name: string; slug: string; frozenAt: string | null; billing: { balanceMicros: string } | null }
 interface AuditRow {
   id: string; action: string; actorType: string; actorId: string; actor: { email: string; name: string | null } | null;
@@ -36,14 +37,15 @@ export const load: PageServerLoad = async (event) => {
       }
     }
   `, { organizationId: viewer.isPlatformAdmin && event.url.searchParams.get('all') ? null : organization?.id ?? null, action: filters.action, actorEmail: filters.person });
-  let platform: { organizations: OrgRow[]; models: { id: string }[] } | null = null;
+  let platform: { organizations: OrgRow[]; models: { id: string }[]; settings: PlatformSettings } | null = null;
   let platformProblem: string | null = null;
   if (viewer.isPlatformAdmin) {
-    const res = await tryGql<{ organizations: { edges: { node: OrgRow }[] }; models: { id: string }[] }>(event, `
+    const res = await tryGql<{ organizations: { edges: { node: OrgRow }[] }; models: { id: string }[]; platformSettings: PlatformSettings }>(event, `
       query Platform { organizations(first: 100) { edges { node { id name slug frozenAt billing { balanceMicros } } } }
-        models { id } }
+        models { id }
+        platformSettings { signupPolicy allowedEmailDomains newOrganizationCreditMicros operatorContact } }
     `);
-    platform = res.data ? { organizations: res.data.organizations.edges.map((e) => e.node), models: res.data.models } : null;
+    platform = res.data ? { organizations: res.data.organizations.edges.map((e) => e.node), models: res.data.models, settings: res.data.platformSettings } : null;
     platformProblem = res.problem;
   }
   return {
@@ -130,6 +132,21 @@ export const actions: Actions = {
     const form = await event.request.formData();
     return run(event, 'remove', 'mutation RemoveMember($membershipId: ID!) { removeMember(membershipId: $membershipId) }',
       { membershipId: String(form.get('membershipId') ?? '') }, 'Member removed.');
+  },
+  platform: async (event) => {
+    await gate(event);
+    const form = await event.request.formData();
+    const credit = micros(form.get('newOrganizationCredit'));
+    if (credit === null || credit.startsWith('-')) return fail(400, { action: 'platform', ok: false, message: 'Give the credit for new organizations in USD, 0 or more.' });
+    const contact = String(form.get('operatorContact') ?? '').trim();
+    return run(event, 'platform', 'mutation PlatformSettings($input: UpdatePlatformSettingsInput!) { updatePlatformSettings(input: $input) { signupPolicy } }', {
+      input: {
+        signupPolicy: String(form.get('signupPolicy') ?? ''),
+        allowedEmailDomains: String(form.get('allowedEmailDomains') ?? '').split(/[\s,]+/).filter(Boolean),
+        newOrganizationCreditMicros: credit,
+        operatorContact: contact || null,
+      },
+    }, 'Platform settings saved.');
   },
   credit: async (event) => {
     await gate(event);
