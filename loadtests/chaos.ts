@@ -3,6 +3,7 @@
 // saw against the usage records in Postgres: lost and doubled records, tokens, errors, time to recover.
 // Writes loadtests/reports/chaos/report.md; exits 1 when a fault lost or doubled a record.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPrismaClient } from '@cic/db';
@@ -57,6 +58,7 @@ const rate = Math.min(500, Number(values.rate));
 const maxTokens = Math.min(64, Number(values['max-tokens']));
 const log = (message: string) => console.log(`[chaos] ${message}`);
 const started = new Date();
+const loadAtStart = loadavg()[0]!;
 
 const stack = await startStack({
   apiInstances: 2,
@@ -103,7 +105,7 @@ const markdown = renderChaosReport(
   runs,
   {
     date: started.toISOString(),
-    machine: '2 cores shared with other work; load generator, 2 API instances, 2 simulators, Postgres and Redis all on it, loopback only',
+    machine: `2 cores shared with other work (1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end); load generator, 2 API instances, 2 simulators, Postgres and Redis all on it, loopback only`,
     load: `${rate} req/s open loop, chat completions, every other one streamed (with include_usage), max_tokens ${maxTokens}, one key; a 3 s warm-up before the first fault (not counted)`,
     nodes: `2 simulated vLLM nodes: TTFT 20±5 ms, ITL 5±2 ms, ${maxTokens} tokens`,
     stores: 'Postgres with fsync off (a private temp cluster; it is only ever stopped cleanly here); Redis with appendonly yes, appendfsync everysec',

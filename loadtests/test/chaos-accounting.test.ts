@@ -20,15 +20,16 @@ describe('chaos accounting', () => {
       sample(5, 0.6, { status: 429, admitted: false, ok: false, clientTokens: 0, error: 'rate_limit_exceeded' }),
     ];
     const rows = [
-      { requestId: 'chaos-t-0', completionTokens: 16 },
-      { requestId: 'chaos-t-1', completionTokens: 16 },
-      { requestId: 'chaos-t-1', completionTokens: 16 },
-      { requestId: 'chaos-t-2', completionTokens: 3 },
-      { requestId: 'chaos-t-3', completionTokens: 0 },
+      { requestId: 'chaos-t-0', completionTokens: 16, outcome: 'SUCCESS', errorCode: null },
+      { requestId: 'chaos-t-1', completionTokens: 16, outcome: 'SUCCESS', errorCode: null },
+      { requestId: 'chaos-t-1', completionTokens: 16, outcome: 'SUCCESS', errorCode: null },
+      { requestId: 'chaos-t-2', completionTokens: 3, outcome: 'PARTIAL', errorCode: 'api_instance_lost' },
+      { requestId: 'chaos-t-3', completionTokens: 0, outcome: 'PARTIAL', errorCode: 'api_instance_lost' },
     ];
     const a = account(samples, rows, 0, 5);
     expect(a).toMatchObject({ sent: 6, completed: 2, admitted: 3, records: 5, lost: [], doubled: ['chaos-t-1'], noAnswer: 2, noAnswerMetered: 1 });
     expect(a).toMatchObject({ latencyMs: [100, 101], clientTokens: 32, recordedTokens: 32, completedMismatched: 0, cutDelivered: 5, cutUnderMetered: 1 });
+    expect(Object.fromEntries(a.recordKinds)).toEqual({ 'PARTIAL api_instance_lost': 2 });
     expect(Object.fromEntries(a.errors)).toEqual({ '200 UND_ERR_SOCKET': 1, '0 UND_ERR_SOCKET': 2, '429 rate_limit_exceeded': 1 });
 
     const withoutRecord = account(samples, rows.filter((r) => r.requestId !== 'chaos-t-0'), 0, 5);

@@ -5,6 +5,8 @@ import type { ChaosSample } from './chaos-load.ts';
 interface RecordRow {
   requestId: string;
   completionTokens: number;
+  outcome: string;
+  errorCode: string | null;
 }
 
 /** One fault's books: what the clients saw against the usage records in Postgres. */
@@ -30,6 +32,8 @@ export interface Accounts {
   /** Admitted requests cut after some tokens: tokens delivered, and how many records say fewer than delivered. */
   cutDelivered: number;
   cutUnderMetered: number;
+  /** Records other than SUCCESS: `outcome error_code` → count (a dead instance's requests are `PARTIAL api_instance_lost`). */
+  recordKinds: Map<string, number>;
   /** Error kinds: `status code` → count. */
   errors: Map<string, number>;
   /** Seconds from the fault until the success rate stayed at 99 % or more (1 s windows by send time). */
@@ -39,7 +43,7 @@ export interface Accounts {
 
 /** Reads the usage records of one fault's requests (their x-request-ids share `idPrefix`). */
 const readRecords = (prisma: PrismaClient, idPrefix: string): Promise<RecordRow[]> =>
-  prisma.usageRecord.findMany({ where: { requestId: { startsWith: `${idPrefix}-` } }, select: { requestId: true, completionTokens: true } });
+  prisma.usageRecord.findMany({ where: { requestId: { startsWith: `${idPrefix}-` } }, select: { requestId: true, completionTokens: true, outcome: true, errorCode: true } });
 
 /**
  * Waits until every admitted request has its record and the count has stopped moving (the usage writers
@@ -87,6 +91,11 @@ export function account(samples: ChaosSample[], rows: RecordRow[], faultAt: numb
     const kind = `${s.status} ${s.error ?? ''}`.trim();
     errors.set(kind, (errors.get(kind) ?? 0) + 1);
   }
+  const recordKinds = new Map<string, number>();
+  for (const r of rows.filter((x) => x.outcome !== 'SUCCESS')) {
+    const kind = `${r.outcome} ${r.errorCode ?? ''}`.trim();
+    recordKinds.set(kind, (recordKinds.get(kind) ?? 0) + 1);
+  }
   return {
     sent: samples.length,
     completed: completed.length,
@@ -102,6 +111,7 @@ export function account(samples: ChaosSample[], rows: RecordRow[], faultAt: numb
     completedMismatched: completed.filter((s) => byId.get(s.requestId)?.[0]?.completionTokens !== s.clientTokens).length,
     cutDelivered: cut.reduce((sum, s) => sum + s.clientTokens, 0),
     cutUnderMetered: cut.filter((s) => (byId.get(s.requestId)?.[0]?.completionTokens ?? 0) < s.clientTokens).length,
+    recordKinds,
     errors,
     recoverySeconds: recoverySeconds(samples, faultAt),
     settleSeconds,

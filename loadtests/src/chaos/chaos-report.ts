@@ -10,16 +10,16 @@ export interface FaultRun {
 }
 
 const HEADER = [
-  'fault', 'sent', 'completed', 'admitted', 'records', 'lost', 'doubled', 'no answer (metered)', 'latency p50 / p99 (ms)',
+  'fault', 'sent', 'completed', 'admitted', 'records', 'records not SUCCESS', 'lost', 'doubled', 'no answer (metered)', 'latency p50 / p99 (ms)',
   'tokens: clients / DB', 'cut streams: tokens delivered / records below', 'errors by status', 'recover (s)', 'settle (s)',
 ];
 
 export function faultRow({ fault, accounts: a }: FaultRun): string[] {
-  const errors = [...a.errors].sort((x, y) => y[1] - x[1]).map(([kind, n]) => `${kind}: ${n}`).join('; ') || 'none';
+  const kinds = (m: Map<string, number>) => [...m].sort((x, y) => y[1] - x[1]).map(([kind, n]) => `${kind}: ${n}`).join('; ') || 'none';
   return [
-    fault.name, String(a.sent), String(a.completed), String(a.admitted), String(a.records), String(a.lost.length), String(a.doubled.length),
+    fault.name, String(a.sent), String(a.completed), String(a.admitted), String(a.records), kinds(a.recordKinds), String(a.lost.length), String(a.doubled.length),
     `${a.noAnswer} (${a.noAnswerMetered})`, `${a.latencyMs[0]} / ${a.latencyMs[1]}`, `${a.clientTokens} / ${a.recordedTokens}`, `${a.cutDelivered} / ${a.cutUnderMetered}`,
-    errors, a.recoverySeconds.toFixed(2), a.settleSeconds.toFixed(0),
+    kinds(a.errors), a.recoverySeconds.toFixed(2), a.settleSeconds.toFixed(0),
   ];
 }
 
