@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, seriousA11yViolations } from './support/browser.ts';
+import { DESKTOP, hiddenTableControls, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
 import { signedInContext } from './support/signed-in.ts';
 import { ADMIN_EMAIL, registerStaticNode, startStack, type Stack } from './support/stack.ts';
 
@@ -98,8 +98,21 @@ describe('keys page: spend controls', () => {
     await page.getByText('Limits saved').waitFor();
     await expect.poll(() => row().getByTestId('key-budgets').textContent()).toBe('$25.00 a month');
     expect(await row().getByTestId('key-models').textContent()).toBe('all models');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe(`edit-${keyId}`);
     const audit = await stack.prisma.auditLog.findFirstOrThrow({ where: { action: 'api_key.update_spend_controls', targetId: keyId } });
     expect(audit.metadata).toMatchObject({ to: { dailyBudgetMicros: null, monthlyBudgetMicros: '25000000', allowedModels: [] } });
+  });
+
+  it('every control of the table, the inline editor open, is on screen and axe-clean at desktop and phone widths', async () => {
+    for (const viewport of [DESKTOP, MOBILE]) {
+      await page.setViewportSize(viewport);
+      await page.goto(`${stack.webUrl}/keys`);
+      await row().getByRole('button', { name: 'Edit limits' }).click();
+      expect(await hiddenTableControls(page), `${viewport.width} px`).toEqual([]);
+      expect(await seriousA11yViolations(page), `${viewport.width} px`).toEqual([]);
+    }
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${stack.webUrl}/keys`);
   });
 
   it('rotating (confirmed) shows the new secret once, with a Copy button named for it; the old secret stops working', async () => {
