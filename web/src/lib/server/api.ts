@@ -1,4 +1,4 @@
-import { error, redirect, type RequestEvent } from '@sveltejs/kit';
+import { error, fail, redirect, type RequestEvent } from '@sveltejs/kit';
 import { signSessionToken } from '@cic/core/auth/session-token';
 import { refusalSentence } from '$lib/refusals';
 import { apiUrl, config } from './config';
@@ -104,4 +104,17 @@ export function actionMessage(err: unknown): string {
   if (err instanceof ApiError) return err.sentence;
   if (err instanceof ApiUnavailableError) return 'The API is not reachable right now; nothing was changed. Try again in a moment.';
   throw err;
+}
+
+/**
+ * A form action that runs one mutation: `{ action, ok: true, message }` when it went through, else a
+ * 400 with the refusal as a plain sentence (the page shows either next to the form named `action`).
+ */
+export async function runAction(event: Pick<RequestEvent, 'locals' | 'fetch' | 'url' | 'cookies'>, action: string, query: string, variables: Record<string, unknown>, message: string) {
+  try {
+    await gql(event, query, variables);
+    return { action, ok: true, message };
+  } catch (err) {
+    return fail(400, { action, ok: false, message: actionMessage(err) });
+  }
 }

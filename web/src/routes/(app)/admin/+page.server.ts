@@ -1,5 +1,5 @@
 import { error, fail } from '@sveltejs/kit';
-import { actionMessage, gql, tryGql } from '$lib/server/api';
+import { actionMessage, gql, runAction, tryGql } from '$lib/server/api';
 import { config } from '$lib/server/config';
 import { invitationsUrl, sendInvitationMail } from '$lib/server/invitation-mailer';
 import { viewerContext, type ViewerContext } from '$lib/server/viewer';
@@ -79,15 +79,6 @@ const micros = (v: FormDataEntryValue | null) => {
   return Number.isFinite(n) ? String(Math.round(n * 1_000_000)) : null;
 };
 
-async function run(event: RequestEvent, action: string, query: string, variables: Record<string, unknown>, message: string) {
-  try {
-    await gql(event, query, variables);
-    return { action, ok: true, message };
-  } catch (err) {
-    return fail(400, { action, ok: false, message: actionMessage(err) });
-  }
-}
-
 export const actions: Actions = {
   invite: async (event) => {
     const { viewer, organization } = await gate(event);
@@ -118,19 +109,19 @@ export const actions: Actions = {
   cancel: async (event) => {
     await gate(event);
     const form = await event.request.formData();
-    return run(event, 'cancel', 'mutation CancelInvitation($id: ID!) { cancelInvitation(id: $id) }',
+    return runAction(event, 'cancel', 'mutation CancelInvitation($id: ID!) { cancelInvitation(id: $id) }',
       { id: String(form.get('invitationId') ?? '') }, `Invitation to ${String(form.get('email') ?? 'them')} cancelled; its link no longer works.`);
   },
   role: async (event) => {
     await gate(event);
     const form = await event.request.formData();
-    return run(event, 'role', 'mutation Role($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { id role } }',
+    return runAction(event, 'role', 'mutation Role($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { id role } }',
       { input: { membershipId: String(form.get('membershipId')), role: String(form.get('role')) } }, 'Role changed.');
   },
   remove: async (event) => {
     await gate(event);
     const form = await event.request.formData();
-    return run(event, 'remove', 'mutation RemoveMember($membershipId: ID!) { removeMember(membershipId: $membershipId) }',
+    return runAction(event, 'remove', 'mutation RemoveMember($membershipId: ID!) { removeMember(membershipId: $membershipId) }',
       { membershipId: String(form.get('membershipId') ?? '') }, 'Member removed.');
   },
   platform: async (event) => {
@@ -139,7 +130,7 @@ export const actions: Actions = {
     const credit = micros(form.get('newOrganizationCredit'));
     if (credit === null || credit.startsWith('-')) return fail(400, { action: 'platform', ok: false, message: 'Give the credit for new organizations in USD, 0 or more.' });
     const contact = String(form.get('operatorContact') ?? '').trim();
-    return run(event, 'platform', 'mutation PlatformSettings($input: UpdatePlatformSettingsInput!) { updatePlatformSettings(input: $input) { signupPolicy } }', {
+    return runAction(event, 'platform', 'mutation PlatformSettings($input: UpdatePlatformSettingsInput!) { updatePlatformSettings(input: $input) { signupPolicy } }', {
       input: {
         signupPolicy: String(form.get('signupPolicy') ?? ''),
         allowedEmailDomains: String(form.get('allowedEmailDomains') ?? '').split(/[\s,]+/).filter(Boolean),
@@ -155,7 +146,7 @@ export const actions: Actions = {
     const description = String(form.get('description') ?? '').trim();
     if (!amount || amount === '0' || !description) return fail(400, { action: 'credit', ok: false, message: 'Give a non-zero USD amount (negative to debit) and a reason.' });
     // The form carries a one-time key, so a double submit posts once.
-    return run(event, 'credit', 'mutation Credit($input: AdjustCreditsInput!) { adjustCredits(input: $input) { balanceMicros } }',
+    return runAction(event, 'credit', 'mutation Credit($input: AdjustCreditsInput!) { adjustCredits(input: $input) { balanceMicros } }',
       { input: { organizationId: String(form.get('organizationId')), amountMicros: amount, reason: description, idempotencyKey: String(form.get('idempotencyKey') ?? '') || null } },
       'Credit adjustment posted to the ledger.');
   },

@@ -1,5 +1,5 @@
 import { fail } from '@sveltejs/kit';
-import { actionMessage, gql, tryGql } from '$lib/server/api';
+import { runAction, tryGql } from '$lib/server/api';
 import { requirePlatformAdmin } from '$lib/server/require-admin';
 import { viewerContext } from '$lib/server/viewer';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
@@ -55,14 +55,10 @@ function settings(form: FormData, { clearing }: { clearing: boolean }) {
   };
 }
 
+/** Platform admins only (the API checks too), then the mutation as a form action. */
 async function run(event: RequestEvent, action: string, query: string, variables: Record<string, unknown>, message: string) {
   requirePlatformAdmin((await viewerContext(event)).viewer);
-  try {
-    await gql(event, query, variables);
-    return { action, ok: true, message };
-  } catch (err) {
-    return fail(400, { action, ok: false, message: actionMessage(err) });
-  }
+  return runAction(event, action, query, variables, message);
 }
 
 export const actions: Actions = {
