@@ -90,7 +90,7 @@ export function buildApi({ config, log, creditGate }: BuildApiOptions) {
     async stop(): Promise<void> {
       shuttingDown = true;
       await graphql.stop();
-      await http.close(config.SHUTDOWN_GRACE_SECONDS * 1000);
+      await http.close(config.SHUTDOWN_GRACE_SECONDS * 1000, config.SHUTDOWN_ANNOUNCE_MS);
       await inference.stop();
       await keys.stop();
       await billing.stop();

@@ -17,6 +17,11 @@ export const apiEnvSchema = z.object({
   LOG_LEVEL: logLevelVar,
   /** Seconds to let in-flight requests (long streams included) finish on SIGTERM. */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive('expected a positive number of seconds').default(30),
+  /**
+   * Milliseconds, at the start of the grace period, during which the API still answers new requests on
+   * open connections, each with `Connection: close`, before it closes its listener and idle connections.
+   */
+  SHUTDOWN_ANNOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Trust X-Forwarded-For from a load balancer when logging client addresses. */
   TRUST_PROXY: boolVar(false),

@@ -56,6 +56,8 @@ const defaultRenderError: ErrorRenderer = (res, err, ctx) =>
  */
 export function createHttpServer({ router, metrics, log, renderError = defaultRenderError, trustProxy = false, limits: given = {} }: HttpServerOptions) {
   const limits: HttpLimits = { ...DEFAULT_LIMITS, ...given };
+  /** Set by close(): every answer from then on closes its connection, so keep-alive clients move off. */
+  let draining = false;
   const inflight = new Set<AbortController>();
   const sockets = new Set<Socket>();
   const openPerPeer = new Map<string, number>();
@@ -118,6 +120,7 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
     });
     const ctx: RequestContext = { requestId, route, path, signal: abort.signal, log: log.child({ requestId }) };
     res.setHeader('x-request-id', requestId);
+    if (draining) res.setHeader('connection', 'close');
     const elapsedSeconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     res.once('finish', () => {
       const seconds = elapsedSeconds();
@@ -183,12 +186,20 @@ export function createHttpServer({ router, metrics, log, renderError = defaultRe
         });
       });
     },
-    /** Graceful close: stop accepting, wait up to graceMs for in-flight requests, then cut them. */
-    async close(graceMs: number): Promise<void> {
+    /**
+     * Graceful close. For `announceMs` (part of the grace) the server still answers, each answer with
+     * `Connection: close`, so a client reusing a keep-alive connection gets its answer and reconnects
+     * elsewhere instead of finding the socket closed under a request already sent. Then it stops
+     * accepting, waits until graceMs for in-flight requests, and cuts what is left.
+     */
+    async close(graceMs: number, announceMs = 0): Promise<void> {
       if (!server.listening) return;
+      draining = true;
+      const deadline = Date.now() + graceMs;
+      const announced = Date.now() + Math.min(announceMs, graceMs);
+      if (announced > Date.now()) await new Promise((r) => setTimeout(r, announced - Date.now()));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const deadline = Date.now() + graceMs;
       while (inflight.size > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
         server.closeIdleConnections();

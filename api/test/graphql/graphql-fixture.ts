@@ -80,7 +80,7 @@ export async function createGraphQLWorld() {
 
   async function startApi(env: Record<string, string> = {}, log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })) {
     const config = loadApiConfig({
-      NODE_ENV: 'test', PORT: '0', DATABASE_URL: db.url, REDIS_URL: redis.url, SHUTDOWN_GRACE_SECONDS: '2',
+      NODE_ENV: 'test', PORT: '0', DATABASE_URL: db.url, REDIS_URL: redis.url, SHUTDOWN_GRACE_SECONDS: '2', SHUTDOWN_ANNOUNCE_MS: '0',
       INFERENCE_REDIS_PREFIX: redis.prefix, REDIS_CHANNEL_PREFIX: redis.prefix, GRAPHQL_REDIS_PREFIX: `${redis.prefix}gql:`, SESSION_TOKEN_SECRET: SECRET, NODE_SECRET_KEY: 'graphql-fixture-node-secret-key-0123456789', BULLMQ_PREFIX: bullPrefix, USAGE_WRITER_ENABLED: 'false', ...env,
     });
     const api = buildApi({ config, log });

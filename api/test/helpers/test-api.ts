@@ -16,7 +16,7 @@ export interface TestApiOptions {
 /** Builds and starts the real API on a free loopback port, with logs silenced. */
 export async function startTestApi({ databaseUrl, redisUrl, redisPrefix = `test:${randomUUID()}:`, env = {} }: TestApiOptions) {
   const config = loadApiConfig({
-    NODE_ENV: 'test', PORT: '0', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SHUTDOWN_GRACE_SECONDS: '5', INFERENCE_REDIS_PREFIX: redisPrefix, REDIS_CHANNEL_PREFIX: redisPrefix,
+    NODE_ENV: 'test', PORT: '0', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SHUTDOWN_GRACE_SECONDS: '5', SHUTDOWN_ANNOUNCE_MS: '0', INFERENCE_REDIS_PREFIX: redisPrefix, REDIS_CHANNEL_PREFIX: redisPrefix,
     // A spool of its own (made only if a record is ever spooled): another test's API must never replay it into its database.
     BULLMQ_PREFIX: `b${randomUUID().slice(0, 8)}`, USAGE_SPOOL_DIR: join(tmpdir(), `cic-usage-spool-${randomUUID()}`), ...env,
   });

@@ -51,7 +51,7 @@ export async function createInferenceWorld() {
 
   async function startApi(options: { env?: Record<string, string>; creditGate?: CreditGate; redisUrl?: string } = {}) {
     const config = loadApiConfig({
-      NODE_ENV: 'test', PORT: '0', DATABASE_URL: db.url, REDIS_URL: options.redisUrl ?? redis.url, SHUTDOWN_GRACE_SECONDS: '5',
+      NODE_ENV: 'test', PORT: '0', DATABASE_URL: db.url, REDIS_URL: options.redisUrl ?? redis.url, SHUTDOWN_GRACE_SECONDS: '5', SHUTDOWN_ANNOUNCE_MS: '0',
       INFERENCE_REDIS_PREFIX: redis.prefix, REDIS_CHANNEL_PREFIX: redis.prefix, INFERENCE_NODE_REFRESH_MS: '200', USAGE_SPOOL_DIR: spoolDir, ...options.env,
     });
     const api = buildApi({ config, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), creditGate: options.creditGate });
