@@ -46,7 +46,7 @@ const END = '<!-- end: model-task-example -->';
 /** The generated part of the docs section: the command and the task. */
 export function docsBlock(): string {
   const command = ['npx cic', ...QWEN_ADD_ARGS].join(' ').replace(/ (--(?:source|prompt-price|accelerator|vllm-arg=--max-model-len|secret-env)\b)/g, ' \\\n    $1');
-  return `${BEGIN}\n\`\`\`sh\n${command}\n\`\`\`\n\nThe task the workers write for \`sky launch\` when a node of it is launched (provider \`SKYPILOT\`, no settings of its own):\n\n\`\`\`yaml\n${renderQwenTask()}\`\`\`\n${END}`;
+  return `${BEGIN}\n\`\`\`sh\n${command}\n\`\`\`\n\nThe task the workers write for \`sky launch\` when a node of it is launched (provider \`SKYPILOT\`, no settings of its own):\n\n<!-- not run: the task the renderer prints; jobs/test/real-model.test.ts compares it with what \`sky launch\` receives -->\n\`\`\`yaml\n${renderQwenTask()}\`\`\`\n${END}`;
 }
 
 /** The block as docs/jobs.md has it now (undefined when the markers are missing). */

@@ -39,8 +39,10 @@ function docsBlocks(): Block[] {
       const open = /^```(\S*)\s*$/.exec(lines[i]!);
       if (!open) continue;
       const end = lines.findIndex((l, j) => j > i && l.startsWith('```'));
-      const marker = /^<!-- not run: (.+) -->$/.exec(lines[i - 1] ?? '');
-      blocks.push({ file, line: i + 1, lang: open[1]!, code: lines.slice(i + 1, end).join('\n'), notRun: marker?.[1] });
+      // `<!-- rendered by <test> -->` marks a block another test compares with what the code prints.
+      const marker = /^<!-- (?:not run: (.+)|rendered by (\S+)) -->$/.exec(lines[i - 1] ?? '');
+      const notRun = marker?.[1] ?? (marker?.[2] ? `compared with the code's output by ${marker[2]}` : undefined);
+      blocks.push({ file, line: i + 1, lang: open[1]!, code: lines.slice(i + 1, end).join('\n'), notRun });
       i = end;
     }
   }
