@@ -100,7 +100,9 @@ export function createAdmissionJournal({ redis, prefix, log, livenessTtlMs = 15_
     acquire(limiter: RateLimiter, keyId: string, limits: { rpm: number; tpm: number }, tokens: number, admitted: Omit<AdmissionEntry, 'nodeId' | 'completionTokens' | 'checkpointAt'>): { decision: Promise<RateDecision>; progress: AdmissionProgress } {
       const entry: AdmissionEntry = { ...admitted, nodeId: null, completionTokens: 0, checkpointAt: null };
       const progress: AdmissionProgress = { nodeId: null, completionTokens: 0 };
-      const decision = limiter.acquire(keyId, limits, tokens, { key: keys.journal, field: entry.id, value: JSON.stringify(entry) });
+      const decision = limiter.acquire(keyId, limits, tokens, {
+        key: keys.journal, field: entry.id, value: JSON.stringify(entry), instances: keys.instances, instanceId, live: keys.live, liveMs: livenessTtlMs,
+      });
       void decision.then((d) => {
         if (d.allowed && !d.failedOpen) running.set(entry.id, { entry, progress, written: 0 });
       });

@@ -7,8 +7,11 @@ import type { InferenceMetrics } from './inference-metrics.ts';
  * for tokens. One script checks both counters and takes both in a single atomic step, so any number of
  * API instances sharing Redis together admit the limit. A request's token cost is its prompt estimate
  * plus its max_tokens; once the answer's real usage is known the difference is given back (or taken).
- * When it admits, the same script stores the request's admission entry (KEYS[3], field ARGV[5]) so that a
- * request admitted is always journaled (admission-journal.ts); the keys must live on one Redis, not a cluster.
+ * When it admits, the same script stores the request's admission entry (KEYS[3], field ARGV[5]), adds
+ * the instance (ARGV[7]) to the set recovery scans (KEYS[4]) and refreshes its liveness key (KEYS[5], for
+ * ARGV[8] ms), so that a request admitted is always journaled where recovery finds it, and never taken for
+ * a dead instance's, even before the instance's first heartbeat (admission-journal.ts); the keys must live
+ * on one Redis, not a cluster.
  */
 const ACQUIRE = `
 local window = tonumber(ARGV[4])
@@ -24,7 +27,11 @@ r = redis.call('INCR', KEYS[1])
 if r == 1 then redis.call('PEXPIRE', KEYS[1], window) end
 t = redis.call('INCRBY', KEYS[2], ARGV[3])
 if t == tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], window) end
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], ARGV[5], ARGV[6]) end
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[3], ARGV[5], ARGV[6])
+  redis.call('SADD', KEYS[4], ARGV[7])
+  redis.call('SET', KEYS[5], '1', 'PX', ARGV[8])
+end
 return {1, 0, r, t, rttl, tttl}`;
 
 /** Adjusts the token counter of a live window only: an expired one must not come back without a TTL. */
@@ -37,7 +44,7 @@ return t`;
 const WINDOW_MS = 60_000;
 
 type ScriptRedis = Redis & {
-  cicRateAcquire(rk: string, tk: string, jk: string, rpm: number, tpm: number, cost: number, windowMs: number, jf: string, jv: string): Promise<number[]>;
+  cicRateAcquire(rk: string, tk: string, jk: string, ik: string, lk: string, rpm: number, tpm: number, cost: number, windowMs: number, jf: string, jv: string, instanceId: string, liveMs: number): Promise<number[]>;
   cicRateAdjust(tk: string, delta: number): Promise<number>;
 };
 
@@ -49,6 +56,20 @@ export interface RateDecision {
   failedOpen: boolean;
   headers: Record<string, string>;
   retryAfterSeconds: number;
+}
+
+/** Where the acquire script journals an admitted request (admission-journal.ts). */
+export interface AdmissionRecord {
+  /** The instance's journal hash, and the entry's field and value in it. */
+  key: string;
+  field: string;
+  value: string;
+  /** The set of instances recovery scans, and this instance's id in it. */
+  instances: string;
+  instanceId: string;
+  /** This instance's liveness key and how long it lives. */
+  live: string;
+  liveMs: number;
 }
 
 export interface RateLimiterOptions {
@@ -66,7 +87,7 @@ const MAX_HINTS = 10_000;
 
 export function createRateLimiter({ redis, prefix, log, metrics }: RateLimiterOptions) {
   const scripts = redis as ScriptRedis;
-  redis.defineCommand('cicRateAcquire', { numberOfKeys: 3, lua: ACQUIRE });
+  redis.defineCommand('cicRateAcquire', { numberOfKeys: 5, lua: ACQUIRE });
   redis.defineCommand('cicRateAdjust', { numberOfKeys: 1, lua: ADJUST });
   const keysOf = (keyId: string) => [`${prefix}rl:{${keyId}}:r`, `${prefix}rl:{${keyId}}:t`] as const;
   let lastFailOpenLog = 0;
@@ -87,13 +108,15 @@ export function createRateLimiter({ redis, prefix, log, metrics }: RateLimiterOp
 
   return {
     /** Takes one request and `tokens` tokens from the key's windows, or says why not; when admitted, stores `journal`'s field. */
-    async acquire(keyId: string, limits: { rpm: number; tpm: number }, tokens: number, journal?: { key: string; field: string; value: string }): Promise<RateDecision> {
+    async acquire(keyId: string, limits: { rpm: number; tpm: number }, tokens: number, journal?: AdmissionRecord): Promise<RateDecision> {
       const [rk, tk] = keysOf(keyId);
       try {
         // A disconnected client would queue the call until reconnect: answer at once instead.
         if (redis.status !== 'ready') throw new Error(`redis is ${redis.status}`);
         // A hung Redis is cut off by the connection's commandTimeout (RATE_LIMIT_TIMEOUT_MS).
-        const out = await scripts.cicRateAcquire(rk, tk, journal?.key ?? tk, limits.rpm, limits.tpm, tokens, WINDOW_MS, journal?.field ?? '', journal?.value ?? '');
+        const out = journal
+          ? await scripts.cicRateAcquire(rk, tk, journal.key, journal.instances, journal.live, limits.rpm, limits.tpm, tokens, WINDOW_MS, journal.field, journal.value, journal.instanceId, journal.liveMs)
+          : await scripts.cicRateAcquire(rk, tk, tk, tk, tk, limits.rpm, limits.tpm, tokens, WINDOW_MS, '', '', '', 0);
         const [allowed, kind, r, t, rttl, tttl] = out as [number, number, number, number, number, number];
         const refusedBy = kind === 1 ? 'requests' : kind === 2 ? 'tokens' : null;
         if (refusedBy) metrics.rateLimitRejections.inc({ kind: refusedBy });

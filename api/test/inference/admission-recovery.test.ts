@@ -103,6 +103,28 @@ describe('admission recovery', () => {
     expect(await world.prisma.usageRecord.count({ where: { apiKeyId: key.id } })).toBe(await admittedSoFar());
   }, 120_000);
 
+  it('an admission registers its instance and refreshes its liveness, even before the first heartbeat', async () => {
+    const key = await world.createKey();
+    // A heartbeat once in 200 s: only the admission itself can register the instance.
+    const api = await world.startApi({ env: { ADMISSION_LIVENESS_TTL_MS: '600000', ADMISSION_CHECKPOINT_MS: '200000' } });
+    await world.eventually(() => api.inference.nodes.nodesFor(MODEL).length > 0);
+    const instances = `${world.redis.prefix}adm:instances`;
+    // As if the start-up heartbeat had not reached Redis yet (a connection still opening).
+    for (const id of await redis.smembers(instances)) {
+      await redis.srem(instances, id);
+      await redis.del(admissionKeys(world.redis.prefix, id).live);
+    }
+    const res = await postJson(`${api.baseURL}/chat/completions`, { model: MODEL, stream: true, max_tokens: 30, messages: [{ role: 'user', content: 'word '.repeat(30) }] }, key.secret, { 'x-request-id': 'req-first' });
+    const reader = res.body!.getReader();
+    await reader.read();
+    const [id] = await redis.smembers(instances);
+    expect(id).toBeDefined();
+    const own = admissionKeys(world.redis.prefix, id!);
+    expect(await redis.hlen(own.journal)).toBe(1);
+    expect(await redis.pttl(own.live)).toBeGreaterThan(500_000);
+    while (!(await reader.read()).done);
+  });
+
   it('deletes the entry of a request metered while Redis was away once Redis is back', async () => {
     const key = await world.createKey();
     const proxy = await startTcpProxy(hostPortOf(world.redis.url, 6379));

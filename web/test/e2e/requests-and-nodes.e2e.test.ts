@@ -87,8 +87,12 @@ afterAll(async () => {
 describe('Requests', () => {
   it('lists real requests with their key, tokens, timings, cost and request id; filters by key and status', async () => {
     const other = await addKey(orgId, 'batch jobs');
+    // The API hears of the node on the bus; until then a request is refused (and metered), and an SDK
+    // retry would add a record of its own: wait until the model is served, and let no call retry.
+    const served = new OpenAI({ apiKey: stack.boot.createdKey!, baseURL: `${stack.apiUrl}/v1`, maxRetries: 0 });
+    await expect.poll(async () => (await served.models.list()).data.some((m) => m.id === MODEL), { timeout: 30_000 }).toBe(true);
     const call = async (apiKey: string, label: string) => {
-      const client = new OpenAI({ apiKey, baseURL: `${stack.apiUrl}/v1` });
+      const client = new OpenAI({ apiKey, baseURL: `${stack.apiUrl}/v1`, maxRetries: 0 });
       const { response } = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: label }] }).withResponse();
       requestIds[label] = response.headers.get('x-request-id')!;
     };
