@@ -75,10 +75,16 @@ describe('keys page: spend controls', () => {
     await expect.poll(() => chat().then(() => 'ok', (e: { status?: number }) => e.status), { timeout: 20_000 }).toBe('ok');
     await expect.poll(() => chat().then(() => 'ok', (e: { status?: number; code?: string }) => `${e.status} ${e.code}`)).toBe('429 insufficient_quota');
     await expect(client.chat.completions.create({ model: 'e2e/other-model', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
+    // Today's spend and this month's are the same amount (all of it today), not nothing, and both shown whole.
     await expect.poll(async () => {
       await page.reload();
-      return row().getByTestId('key-spend').textContent();
-    }, { timeout: 20_000 }).not.toMatch(/^\s*\$0\.00 \/ \$0\.00/);
+      const [today, month] = (await row().getByTestId('key-spend').locator('.amount').allTextContents());
+      return today !== '$0.00' && today === month;
+    }, { timeout: 20_000 }).toBe(true);
+    const spend = row().getByTestId('key-spend').locator('.amount').last();
+    const [cell, amount] = await Promise.all([row().getByTestId('key-spend').boundingBox(), spend.boundingBox()]);
+    const actions = await row().locator('td.actions').boundingBox();
+    expect(amount!.x + amount!.width).toBeLessThanOrEqual(Math.min(cell!.x + cell!.width, actions!.x) + 1);
   });
 
   it('Escape cancels the editor and focus returns to its Edit button; saving changes budgets and models', async () => {
