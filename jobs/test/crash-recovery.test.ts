@@ -40,6 +40,17 @@ function runWorker(config: ReturnType<typeof testConfig>): Promise<ChildProcess>
   });
 }
 
+/** Enqueues a SKYPILOT launch, SIGTERMs the worker once `sky launch` runs, and waits for it to exit 0. */
+async function sigtermMidLaunch(worker: ChildProcess, queue: Queue) {
+  const node = await createNode(db.prisma, 'SKYPILOT', { port: sim.port });
+  await enqueue(queue, 'node.launch', { nodeId: node.id });
+  while (!sky.calls().some((a) => a[0] === 'launch' && a[2] === node.clusterName)) await new Promise((r) => setTimeout(r, 50));
+  const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
+  worker.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  return node;
+}
+
 describe('crash recovery', () => {
   it('kill -9 of a worker mid-launch: the stalled job is retried and the node ends READY with one cluster', async () => {
     const config = testConfig(db.url, { JOBS_LOCK_DURATION_MS: '1500', JOBS_STALLED_INTERVAL_MS: '500', RECONCILE_INTERVAL_MS: '3600000' });
@@ -107,12 +118,7 @@ describe('crash recovery', () => {
     const worker = await runWorker(config);
     const queue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }), prefix: config.BULLMQ_PREFIX });
     try {
-      const node = await createNode(db.prisma, 'SKYPILOT', { port: sim.port });
-      await enqueue(queue, 'node.launch', { nodeId: node.id });
-      while (!sky.calls().some((a) => a[0] === 'launch' && a[2] === node.clusterName)) await new Promise((r) => setTimeout(r, 50));
-      const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
-      worker.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      const node = await sigtermMidLaunch(worker, queue);
       expect((await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } })).status).toBe('READY');
     } finally {
       await queue.close();
@@ -128,12 +134,7 @@ describe('crash recovery', () => {
     const queue = new Queue(NODE_LIFECYCLE_QUEUE, { connection: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }), prefix: config.BULLMQ_PREFIX });
     const second = startTestWorkers(config);
     try {
-      const node = await createNode(db.prisma, 'SKYPILOT', { port: sim.port });
-      await enqueue(queue, 'node.launch', { nodeId: node.id });
-      while (!sky.calls().some((a) => a[0] === 'launch' && a[2] === node.clusterName)) await new Promise((r) => setTimeout(r, 50));
-      const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
-      worker.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      const node = await sigtermMidLaunch(worker, queue);
       expect((await db.prisma.node.findUniqueOrThrow({ where: { id: node.id } })).status).toBe('PROVISIONING');
       expect(await queue.getJobCounts('wait', 'active', 'failed')).toEqual({ wait: 1, active: 0, failed: 0 });
 
