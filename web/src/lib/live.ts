@@ -1,3 +1,4 @@
+import { navigating } from '$app/state';
 import { createClient, type Client } from 'graphql-ws';
 import { refusalSentence } from './refusals';
 
@@ -84,15 +85,30 @@ export interface SubscribeOptions<T> {
   onResync?: () => void;
 }
 
+/**
+ * Resolves once no navigation is in flight. SvelteKit lets an invalidation win over a navigation it
+ * overlaps, so a resync started while the user follows a link would cancel their click. A navigation
+ * cancelled that way stays in `navigating` (its `complete` rejected): waiting for each one once suffices.
+ */
+async function navigationSettled(): Promise<void> {
+  let waited: Promise<void> | null = null;
+  while (navigating.complete && navigating.complete !== waited) {
+    waited = navigating.complete;
+    await waited.catch(() => {});
+  }
+}
+
 /** Subscribes and returns the unsubscribe function (call it from an $effect's cleanup). */
 export function subscribe<T>({ apiUrl, query, variables = {}, onData, onStatus, onResync }: SubscribeOptions<T>): () => void {
   const c = liveClient(apiUrl);
   /** Set once this subscription has failed for good: the socket's later closes and connects are not its news. */
   let failed = false;
+  let stopped = false;
   const onLive = () => {
     if (failed) return;
     onStatus?.('live');
-    onResync?.();
+    // After the user's navigation, if any: when it leaves the page there is nothing left to resync.
+    if (onResync) void navigationSettled().then(() => stopped || onResync());
   };
   // A renewal (the token expired) reconnects at once and resyncs; only other closes are worth a badge.
   const offs = [c.on('connected', onLive), c.on('closed', (event) => {
@@ -118,6 +134,7 @@ export function subscribe<T>({ apiUrl, query, variables = {}, onData, onStatus, 
   };
   start();
   return () => {
+    stopped = true;
     stop();
     for (const off of offs) off();
   };

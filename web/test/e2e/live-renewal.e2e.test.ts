@@ -42,12 +42,16 @@ async function recordBadge(page: Page) {
   return () => page.evaluate(() => (window as unknown as { __badge: string[] }).__badge);
 }
 
-/** Routes the page's graphql-ws sockets through the test: server close codes and the events delivered. */
+/** Routes the page's graphql-ws sockets through the test: server close codes, the messages delivered and those sent. */
 async function watchSockets(page: Page) {
-  const seen = { opened: 0, serverCloses: [] as number[], messages: [] as string[] };
+  const seen = { opened: 0, serverCloses: [] as number[], messages: [] as string[], sent: [] as string[] };
   await page.routeWebSocket(/\/graphql$/, (ws) => {
     seen.opened += 1;
     const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      seen.sent.push(String(message));
+      server.send(message);
+    });
     server.onMessage((message) => {
       seen.messages.push(String(message));
       ws.send(message);
@@ -104,6 +108,37 @@ describe('live updates past the browser token lifetime', () => {
       }
     }
   }, 90_000);
+
+  it('a renewal while the user follows a link does not cancel the navigation', async () => {
+    // SvelteKit lets an invalidation win over a navigation in flight: a page that reloaded its data on
+    // every (re)connect made a click that landed during a renewal do nothing at all.
+    const context = await signedInContext(browser, stack, ADMIN_EMAIL);
+    const page = await context.newPage();
+    const sockets = await watchSockets(page);
+    try {
+      await page.goto(`${stack.webUrl}/`);
+      await page.locator('[data-live-status="live"]').waitFor();
+      // The Usage page's data is held until the overview's socket has been renewed and the page has
+      // taken the new connection in (it subscribes again on it, after running its on-connect handlers).
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route(/\/usage\/__data\.json/, async (route) => {
+        await held;
+        await route.continue();
+      });
+      const opened = sockets.opened;
+      const subscribes = () => sockets.sent.filter((m) => m.includes('"subscribe"')).length;
+      await page.getByRole('link', { name: 'Usage' }).click();
+      await expect.poll(() => sockets.opened, { timeout: TOKEN_TTL_SECONDS * 1000 + 15_000 }).toBeGreaterThan(opened);
+      const before = subscribes();
+      await expect.poll(subscribes, { timeout: 15_000 }).toBeGreaterThan(before);
+      release();
+      await expect.poll(() => new URL(page.url()).pathname, { timeout: 15_000 }).toBe('/usage');
+      await page.getByRole('heading', { level: 1, name: 'Usage' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 
   it('security: once the session is signed out, the next renewal fails and the page says so', async () => {
     const context = await signedInContext(browser, stack, ADMIN_EMAIL);
