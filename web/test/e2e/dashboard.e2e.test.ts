@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page, Response, WebSocket, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, hiddenTableControls, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
+import { clickAnswering, DESKTOP, hiddenTableControls, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
 import { ADMIN_EMAIL, createSessionCookie, registerStaticNode, startStack, type Stack } from './support/stack.ts';
 
 const SHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
@@ -224,12 +224,10 @@ describe('API keys and live usage', () => {
 
   it('revoking the key (with confirmation) makes requests fail', async () => {
     await adminPage.goto(`${stack.webUrl}/keys`);
-    adminPage.once('dialog', (d) => void d.dismiss());
-    await adminPage.getByRole('button', { name: 'Revoke e2e key' }).click();
+    await clickAnswering(adminPage, adminPage.getByRole('button', { name: 'Revoke e2e key' }), 'dismiss');
     await adminPage.waitForLoadState('networkidle');
     expect((await stack.prisma.apiKey.findFirstOrThrow({ where: { name: 'e2e key' } })).revokedAt).toBeNull();
-    adminPage.once('dialog', (d) => void d.accept());
-    await adminPage.getByRole('button', { name: 'Revoke e2e key' }).click();
+    await clickAnswering(adminPage, adminPage.getByRole('button', { name: 'Revoke e2e key' }), 'accept');
     await adminPage.getByText('Key revoked').waitFor();
     const client = new OpenAI({ baseURL: `${stack.apiUrl}/v1`, apiKey, maxRetries: 0 });
     await expect.poll(async () => {
@@ -331,20 +329,17 @@ describe('members', () => {
     const memberships = () => stack.prisma.membership.count({ where: { user: { email: MEMBER_EMAIL }, organizationId } });
     await adminPage.goto(`${stack.webUrl}/admin`);
     const memberRow = adminPage.locator(`tr[data-member-email="${MEMBER_EMAIL}"]`);
-    adminPage.once('dialog', (d) => void d.dismiss());
-    await adminPage.getByRole('button', { name: `Remove ${MEMBER_EMAIL}` }).click();
+    await clickAnswering(adminPage, adminPage.getByRole('button', { name: `Remove ${MEMBER_EMAIL}` }), 'dismiss');
     // A dismissed confirmation sends nothing: no request is left in flight, and the member stays.
     await adminPage.waitForLoadState('networkidle');
     expect(await memberships()).toBe(1);
     expect(await memberRow.count()).toBe(1);
-    adminPage.once('dialog', (d) => void d.accept());
-    await adminPage.getByRole('button', { name: `Remove ${MEMBER_EMAIL}` }).click();
+    await clickAnswering(adminPage, adminPage.getByRole('button', { name: `Remove ${MEMBER_EMAIL}` }), 'accept');
     await adminPage.getByText('Member removed.').waitFor();
     await expect.poll(() => memberRow.count()).toBe(0);
     expect(await memberships()).toBe(0);
     expect(await stack.prisma.auditLog.count({ where: { action: 'member.remove' } })).toBe(1);
-    adminPage.once('dialog', (d) => void d.accept());
-    await adminPage.getByRole('button', { name: `Remove ${ADMIN_EMAIL}` }).click();
+    await clickAnswering(adminPage, adminPage.getByRole('button', { name: `Remove ${ADMIN_EMAIL}` }), 'accept');
     await adminPage.getByRole('status').filter({ hasText: /owner/i }).waitFor();
     expect(await stack.prisma.membership.count({ where: { user: { email: ADMIN_EMAIL } } })).toBe(1);
   });
@@ -399,8 +394,7 @@ describe('accessibility and screenshots', () => {
     });
     adminPage.on('websocket', countSubscribes);
     await adminPage.goto(`${stack.webUrl}/nodes`);
-    adminPage.once('dialog', (d) => void d.accept());
-    await adminPage.getByRole('button', { name: `Terminate ${nodeId}` }).click();
+    await clickAnswering(adminPage, adminPage.getByRole('button', { name: `Terminate ${nodeId}` }), 'accept');
     await adminPage.getByText('Termination requested').waitFor();
     await markDocument(adminPage);
     await adminPage.getByLabel('Show terminated and failed').check();

@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, hiddenTableControls, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
+import { clickAnswering, DESKTOP, hiddenTableControls, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
 import { signedInContext } from './support/signed-in.ts';
 import { ADMIN_EMAIL, registerStaticNode, startStack, type Stack } from './support/stack.ts';
 
@@ -122,8 +122,7 @@ describe('keys page: spend controls', () => {
   });
 
   it('rotating (confirmed) shows the new secret once, with a Copy button named for it; the old secret stops working', async () => {
-    page.once('dialog', (d) => void d.accept());
-    await row().getByRole('button', { name: 'Rotate budgeted' }).click();
+    await clickAnswering(page, row().getByRole('button', { name: 'Rotate budgeted' }), 'accept');
     await page.getByText('Key “budgeted” rotated').waitFor();
     const rotated = (await page.getByTestId('new-key-secret').textContent())!.trim();
     expect(rotated).not.toBe(secret);

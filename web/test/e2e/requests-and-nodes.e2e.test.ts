@@ -11,7 +11,7 @@ import { createSimulator, type Simulator } from '@cic/vllm-sim';
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, hiddenTableControls, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
+import { clickAnswering, DESKTOP, hiddenTableControls, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
 import { signedInContext } from './support/signed-in.ts';
 import { ADMIN_EMAIL, createSessionCookie, registerStaticNode, startStack, type Stack } from './support/stack.ts';
 
@@ -223,12 +223,10 @@ describe('Nodes: launch form and node detail', () => {
 
   it('terminates from the detail page after confirming (a dismissed confirmation sends nothing)', async () => {
     await page.goto(`${stack.webUrl}/nodes/${nodeId}`);
-    page.once('dialog', (d) => void d.dismiss());
-    await page.getByRole('button', { name: `Terminate ${nodeId}` }).click();
+    await clickAnswering(page, page.getByRole('button', { name: `Terminate ${nodeId}` }), 'dismiss');
     await page.waitForLoadState('networkidle');
     expect((await stack.prisma.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe('READY');
-    page.once('dialog', (d) => void d.accept());
-    await page.getByRole('button', { name: `Terminate ${nodeId}` }).click();
+    await clickAnswering(page, page.getByRole('button', { name: `Terminate ${nodeId}` }), 'accept');
     await page.getByRole('status').filter({ hasText: 'Termination requested' }).waitFor();
     await expect.poll(() => page.getByTestId('node-status').textContent(), { timeout: 60_000, interval: 250 }).toBe('TERMINATED');
     expect(await page.getByRole('button', { name: `Terminate ${nodeId}` }).count()).toBe(0);

@@ -1,7 +1,7 @@
 import { generateKey } from '@cic/core/api-keys/key-format';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, hiddenTableControls, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
+import { clickAnswering, DESKTOP, hiddenTableControls, launchBrowser, MOBILE, seriousA11yViolations } from './support/browser.ts';
 import { signedInContext } from './support/signed-in.ts';
 import { ADMIN_EMAIL, startStack, type Stack } from './support/stack.ts';
 
@@ -104,12 +104,10 @@ describe('admin', () => {
     await page.getByRole('button', { name: `Resend the invitation to ${invitee}` }).click();
     await expect.poll(() => stack.mailbox.received(invitee)).toBe(2);
     await page.getByRole('status').filter({ hasText: `Invitation sent to ${invitee}` }).waitFor();
-    page.once('dialog', (d) => void d.dismiss());
-    await page.getByRole('button', { name: `Cancel the invitation to ${invitee}` }).click();
+    await clickAnswering(page, page.getByRole('button', { name: `Cancel the invitation to ${invitee}` }), 'dismiss');
     await page.waitForLoadState('networkidle');
     expect(await stack.prisma.invitation.count({ where: { email: invitee } })).toBe(1);
-    page.once('dialog', (d) => void d.accept());
-    await page.getByRole('button', { name: `Cancel the invitation to ${invitee}` }).click();
+    await clickAnswering(page, page.getByRole('button', { name: `Cancel the invitation to ${invitee}` }), 'accept');
     await page.getByText(`Invitation to ${invitee} cancelled`).waitFor();
     await expect.poll(() => row.count()).toBe(0);
     expect(await stack.prisma.invitation.count({ where: { email: invitee } })).toBe(0);

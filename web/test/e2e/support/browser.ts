@@ -1,4 +1,4 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Dialog, type Locator, type Page } from 'playwright-core';
 
 /**
  * Debian's Chromium with the flags that keep it quiet on a closed network (see TOOLCHAIN.md).
@@ -63,4 +63,19 @@ export async function hiddenTableControls(page: Page): Promise<string[]> {
     window.scrollTo(0, 0);
     return problems;
   });
+}
+
+/**
+ * Clicks a button whose form asks for confirmation, and answers the dialog. A click that fails (the
+ * button never came) takes its answer back, so it cannot answer a later test's dialog.
+ */
+export async function clickAnswering(page: Page, button: Locator, answer: 'accept' | 'dismiss'): Promise<void> {
+  const handler = (dialog: Dialog) => void (answer === 'accept' ? dialog.accept() : dialog.dismiss());
+  page.once('dialog', handler);
+  try {
+    await button.click();
+  } catch (err) {
+    page.off('dialog', handler);
+    throw err;
+  }
 }
