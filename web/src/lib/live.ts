@@ -80,7 +80,8 @@ export interface SubscribeOptions<T> {
   /**
    * Called once the subscription is on an open socket: when it connects, after every reconnect, and
    * at once if the socket was already open. Events published before then (while the page loaded, or
-   * while the socket was down) never reach this subscriber, so the page reloads its data here.
+   * while the socket was down) never reach this subscriber, so the page reloads its data here. A
+   * navigation in flight goes first (see `navigationSettled`); if it left the page, this is not called.
    */
   onResync?: () => void;
 }
